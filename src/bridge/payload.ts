@@ -1,0 +1,101 @@
+import { InvalidArgumentError, ResultDecodeError } from '../errors.js';
+import type { CallInput, ResultKind } from '../types.js';
+import { encodeImage, toRgbImage, type RgbImage } from './image-codec.js';
+import { decodeJson, encodeJson, excerpt } from './json-codec.js';
+
+const RESULT_KINDS: readonly ResultKind[] = ['json', 'bytes', 'rgb', 'png', 'jpeg', 'webp'];
+
+/** A call's input turned into bytes for the guest, plus how to read its result. */
+export interface PreparedPayload {
+  bytes: Uint8Array;
+  image: { width: number; height: number } | undefined;
+  returns: ResultKind;
+}
+
+/** Validates a call's input and encodes it (JSON, raw bytes, or an image decoded to RGB). */
+export async function preparePayload(
+  input: CallInput,
+  returns: ResultKind | undefined,
+): Promise<PreparedPayload> {
+  if (typeof input !== 'object' || input === null) {
+    throw new InvalidArgumentError(
+      'The call input must be an object: { data }, { bytes } or { image, width?, height? }.',
+    );
+  }
+  if (returns !== undefined && !RESULT_KINDS.includes(returns)) {
+    throw new InvalidArgumentError(
+      `options.returns must be one of ${RESULT_KINDS.join(', ')}, got ${String(returns)}.`,
+    );
+  }
+  const kinds = (['data', 'bytes', 'image'] as const).filter((k) => k in input);
+  if (kinds.length !== 1) {
+    throw new InvalidArgumentError(
+      `The call input must have exactly one of data, bytes or image; it has ` +
+        `${kinds.length === 0 ? 'none' : kinds.join(' and ')}.`,
+    );
+  }
+  if ('image' in input) {
+    const rgb = await toRgbImage(input.image, input.width, input.height);
+    return {
+      bytes: rgb.pixels,
+      image: { width: rgb.width, height: rgb.height },
+      returns: returns ?? 'json',
+    };
+  }
+  const needsImage =
+    returns === 'rgb' || returns === 'png' || returns === 'jpeg' || returns === 'webp';
+  if (needsImage) {
+    throw new InvalidArgumentError(
+      `returns: '${returns}' needs an image input, whose size the result has; use 'bytes' for other calls.`,
+    );
+  }
+  if ('bytes' in input) {
+    if (!(input.bytes instanceof Uint8Array)) {
+      throw new InvalidArgumentError('bytes must be a Buffer or Uint8Array.');
+    }
+    return { bytes: input.bytes, image: undefined, returns: returns ?? 'bytes' };
+  }
+  return { bytes: encodeJson(input.data), image: undefined, returns: returns ?? 'json' };
+}
+
+/** Reads a guest's result bytes the way the call asked for. */
+export async function shapeResult(
+  result: Uint8Array,
+  prepared: PreparedPayload,
+  fn: string,
+): Promise<unknown> {
+  switch (prepared.returns) {
+    case 'json':
+      return decodeJson(result, fn);
+    case 'bytes':
+      return Buffer.from(result.buffer, result.byteOffset, result.byteLength);
+    default: {
+      const image = resultImage(result, prepared, fn);
+      return prepared.returns === 'rgb' ? image : encodeImage(image, prepared.returns);
+    }
+  }
+}
+
+function resultImage(result: Uint8Array, prepared: PreparedPayload, fn: string): RgbImage {
+  const { width, height } = prepared.image!;
+  if (result.length !== width * height * 3) {
+    throw new ResultDecodeError(
+      `${fn} returned ${result.length} bytes, but a ${width}x${height} RGB image is ` +
+        `${width * height * 3}. The guest must write the pixels back at the index and return ` +
+        `width*height*3; use returns: 'json' or 'bytes' for other results.`,
+      {
+        details: {
+          fn,
+          length: result.length,
+          expected: width * height * 3,
+          excerpt: excerpt(result),
+        },
+      },
+    );
+  }
+  return {
+    pixels: Buffer.from(result.buffer, result.byteOffset, result.byteLength),
+    width,
+    height,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * wasmtube: run WebAssembly modules from Node.js — an in-process bridge for JSON, bytes and RGB
+ * images over the Wasmtube ABI.
+ * @packageDocumentation
+ */
+export { Wasmtube, type WasmtubeOptions, type ExportInfo } from './wasmtube.js';
+export type {
+  BytesInput,
+  CallInput,
+  CallOptions,
+  DataInput,
+  ImageInput,
+  ResultKind,
+  ResultTypes,
+  RgbImage,
+} from './types.js';
+export type { ImageFormat } from './bridge/image-codec.js';
+export { detectImageFormat } from './bridge/image-codec.js';
+export type { Placement } from './bridge/guest-memory.js';
+export type { CompiledModule, CompileOptions } from './bridge/compiled-module.js';
+export { compileModule } from './bridge/compiled-module.js';
+export {
+  readModuleInfo,
+  type FunctionSignature,
+  type ModuleInfo,
+  type ModuleEntry,
+  type ImportEntry,
+  type MemoryLimits,
+  type ValueType,
+} from './bridge/wasm-binary.js';
+export * from './errors.js';

@@ -1,0 +1,53 @@
+import type { RgbImage } from './bridge/image-codec.js';
+
+/** JSON input: `data` is encoded with `JSON.stringify` and written into the guest's memory. */
+export interface DataInput {
+  data: unknown;
+}
+
+/** Raw bytes in; by default raw bytes out. */
+export interface BytesInput {
+  bytes: Uint8Array;
+}
+
+/**
+ * An image input. Either raw RGB (`width * height * 3` bytes, with `width` and `height`), or an
+ * encoded PNG/JPEG/WebP/GIF/TIFF/AVIF without them (recognised by content and decoded with sharp).
+ */
+export interface ImageInput {
+  image: Uint8Array;
+  width?: number;
+  height?: number;
+}
+
+/** What a call passes to the guest. */
+export type CallInput = DataInput | BytesInput | ImageInput;
+
+/**
+ * How to read the guest's result:
+ * - `json` (default for `data` and `image` calls): UTF-8 JSON, parsed.
+ * - `bytes` (default for `bytes` calls): the raw bytes, as a Buffer.
+ * - `rgb`: `width * height * 3` raw RGB bytes, the size of the input image, as an {@link RgbImage}.
+ * - `png`, `jpeg`, `webp`: the same RGB result, encoded by sharp.
+ */
+export type ResultKind = 'json' | 'bytes' | 'rgb' | 'png' | 'jpeg' | 'webp';
+
+/** Per-call options. */
+export interface CallOptions<R extends ResultKind = ResultKind> {
+  /** How to read the result; see {@link ResultKind}. */
+  returns?: R;
+  /** Cancels the call while it waits its turn. */
+  signal?: AbortSignal;
+}
+
+/** The value a call resolves to for each {@link ResultKind}. */
+export interface ResultTypes<T> {
+  json: T;
+  bytes: Buffer;
+  rgb: RgbImage;
+  png: Buffer;
+  jpeg: Buffer;
+  webp: Buffer;
+}
+
+export type { RgbImage };

@@ -1,0 +1,246 @@
+import { callWasmtubeAbi } from './bridge/abi-wasmtube.js';
+import {
+  compileModule,
+  readWasmFile,
+  type CompiledModule,
+  type CompileOptions,
+} from './bridge/compiled-module.js';
+import { GuestInstance, type GuestImports } from './bridge/guest-instance.js';
+import type { Placement } from './bridge/guest-memory.js';
+import { preparePayload, shapeResult } from './bridge/payload.js';
+import { abortError, SerialQueue } from './bridge/serial-queue.js';
+import { formatSignature, type FunctionSignature } from './bridge/wasm-binary.js';
+import { InvalidArgumentError } from './errors.js';
+import type {
+  BytesInput,
+  CallInput,
+  CallOptions,
+  ImageInput,
+  ResultKind,
+  ResultTypes,
+  RgbImage,
+} from './types.js';
+
+/** Options for {@link Wasmtube.fromFile} and {@link Wasmtube.fromBinary}. */
+export interface WasmtubeOptions extends CompileOptions {
+  /**
+   * Bytes kept free past each payload in the host-owned region, for results longer than their
+   * input. A result longer than payload + headroom fails with `ERR_RESULT_OUT_OF_BOUNDS`.
+   * Ignored for bridges made with `.index(n)`. Default: 1 MiB (untouched pages cost no RAM).
+   */
+  resultHeadroomBytes?: number;
+  /**
+   * Raw WebAssembly imports for modules that import functions. Default: none; a module with
+   * imports then fails with `ERR_WASM_INSTANTIATE` naming them.
+   */
+  imports?: GuestImports;
+}
+
+/** An exported function with its signature, as read from the binary. */
+export interface ExportInfo {
+  name: string;
+  /** `undefined` if the binary uses features the signature reader does not cover. */
+  signature: FunctionSignature | undefined;
+  /** The signature in text form, e.g. `(i32, i32) -> i32`. */
+  type: string;
+}
+
+const DEFAULTS = { resultHeadroomBytes: 1024 * 1024 } as const;
+const OPTION_KEYS = new Set(['maxMemoryMb', 'resultHeadroomBytes', 'imports']);
+
+/** The state shared by a bridge and the `.index(n)` views of it: one instance, one queue. */
+interface BridgeCore {
+  guest: GuestInstance;
+  queue: SerialQueue;
+  headroom: number;
+}
+
+/**
+ * An in-process bridge to one instance of a WebAssembly module: it writes JSON, bytes or RGB
+ * images into the guest's linear memory, calls an export and reads the result back.
+ *
+ * Calls on a bridge run one at a time, in the order they were made. A guest that traps gets a
+ * fresh instance (its state starts over) and the call rejects with `ERR_GUEST_TRAP`.
+ * A running guest call blocks the thread it runs on and cannot be interrupted: use `Worker`
+ * for timeouts and isolation.
+ *
+ * @example
+ * ```ts
+ * const reply = await Wasmtube.fromFile('hello_world.wasm')
+ *   .callFunction('echo', { data: { args: 'World' } });
+ * ```
+ */
+export class Wasmtube {
+  readonly #core: BridgeCore;
+  readonly #placement: Placement;
+
+  private constructor(core: BridgeCore, placement: Placement) {
+    this.#core = core;
+    this.#placement = placement;
+  }
+
+  /**
+   * Reads, compiles and instantiates a .wasm file, synchronously.
+   * @throws `ERR_WASM_FILE_NOT_FOUND`, `ERR_WASM_FILE_READ`, `ERR_WASM_COMPILE`,
+   *   `ERR_WASM_INSTANTIATE`, `ERR_MEMORY_NOT_EXPORTED`, `ERR_INVALID_ARGUMENT`
+   * @example
+   * ```ts
+   * const bridge = Wasmtube.fromFile('guest.wasm', { maxMemoryMb: 64 });
+   * ```
+   */
+  static fromFile(path: string, options: WasmtubeOptions = {}): Wasmtube {
+    checkOptions(options);
+    return Wasmtube.fromBinary(readWasmFile(path), options);
+  }
+
+  /**
+   * Compiles and instantiates module bytes, synchronously.
+   * @example
+   * ```ts
+   * const bridge = Wasmtube.fromBinary(await readFile('guest.wasm'));
+   * ```
+   */
+  static fromBinary(bytes: Uint8Array, options: WasmtubeOptions = {}): Wasmtube {
+    checkOptions(options);
+    return Wasmtube.fromCompiled(compileModule(bytes, options), options);
+  }
+
+  /**
+   * Instantiates an already compiled module (as posted to a worker thread) without recompiling.
+   * `options.maxMemoryMb` is ignored here: the cap is part of the compiled module.
+   */
+  static fromCompiled(compiled: CompiledModule, options: WasmtubeOptions = {}): Wasmtube {
+    checkOptions(options);
+    const guest = new GuestInstance(compiled, options.imports);
+    const headroom = options.resultHeadroomBytes ?? DEFAULTS.resultHeadroomBytes;
+    return new Wasmtube({ guest, queue: new SerialQueue(), headroom }, { kind: 'host-region' });
+  }
+
+  /**
+   * A view of this bridge that writes payloads at byte offset `offset` of linear memory, exactly
+   * as the Elixir library's `Wasmtube.index/2` (whose default is 42). It shares this bridge's
+   * instance and call order. Only for guests that need it: a payload at a fixed offset can
+   * overwrite the guest's stack or data, which the default host region never does.
+   */
+  index(offset: number): Wasmtube {
+    if (!Number.isInteger(offset) || offset < 0 || offset > 0xffffffff) {
+      throw new InvalidArgumentError(
+        `index must be a non-negative integer byte offset, got ${String(offset)}.`,
+      );
+    }
+    return new Wasmtube(this.#core, { kind: 'offset', offset });
+  }
+
+  /** Where this bridge writes payloads: a host-owned region (default) or a fixed offset. */
+  get placement(): Placement {
+    return this.#placement;
+  }
+
+  /** How many times the module has been instantiated (1, plus one per trap reset). */
+  get instanceGeneration(): number {
+    return this.#core.guest.generation;
+  }
+
+  /** The guest's exported functions and their signatures. */
+  exports(): ExportInfo[] {
+    const info = this.#core.guest.compiled.info;
+    return this.#core.guest.functionNames().map((name) => {
+      const signature = info?.exports.find((e) => e.name === name)?.signature;
+      return { name, signature, type: signature ? formatSignature(signature) : 'unknown' };
+    });
+  }
+
+  /**
+   * Calls guest function `name` through the Wasmtube ABI: the input is written into linear
+   * memory, the guest is called as `name(index, length)` (or `name(index, length, width, height)`
+   * for images), and the `length` bytes it wrote at `index` are read back.
+   *
+   * @example
+   * ```ts
+   * await bridge.callFunction('echo', { data: { args: 'Hello' } });          // → { args: 'Hello' }
+   * await bridge.callFunction('image_size', { image: pngBytes });             // → { width, height }
+   * const png = await bridge.callFunction('grayscale', { image: pngBytes }, { returns: 'png' });
+   * ```
+   */
+  callFunction(name: string, input: BytesInput, options?: CallOptions<'bytes'>): Promise<Buffer>;
+  callFunction<T = unknown>(
+    name: string,
+    input: CallInput,
+    options?: CallOptions<'json'>,
+  ): Promise<T>;
+  callFunction(name: string, input: CallInput, options: CallOptions<'bytes'>): Promise<Buffer>;
+  callFunction(name: string, input: ImageInput, options: CallOptions<'rgb'>): Promise<RgbImage>;
+  callFunction(
+    name: string,
+    input: ImageInput,
+    options: CallOptions<'png' | 'jpeg' | 'webp'>,
+  ): Promise<Buffer>;
+  callFunction<R extends ResultKind>(
+    name: string,
+    input: CallInput,
+    options?: CallOptions<R>,
+  ): Promise<ResultTypes<unknown>[R]>;
+  async callFunction(name: string, input: CallInput, options: CallOptions = {}): Promise<unknown> {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError('The function name must be a non-empty string.');
+    }
+    const { signal } = options;
+    // Decoding starts now, in parallel with earlier calls; writing and calling wait their turn.
+    const preparing = preparePayload(input, options.returns);
+    preparing.catch(() => undefined); // handled when awaited below; ignored if aborted first
+    const core = this.#core;
+    const result = await core.queue.run(async () => {
+      const prepared = await preparing;
+      if (signal?.aborted) throw abortError(signal);
+      const bytes = callWasmtubeAbi(core.guest, {
+        fn: name,
+        payload: prepared.bytes,
+        image: prepared.image,
+        placement: this.#placement,
+        headroom: core.headroom,
+      });
+      return { bytes, prepared };
+    }, signal);
+    return shapeResult(result.bytes, result.prepared, name);
+  }
+
+  /**
+   * Writes raw bytes where this bridge puts payloads and returns the offset, without calling
+   * anything (the Elixir library's `write_binary`). With the default placement the bytes go to
+   * the host region; the next call overwrites them.
+   */
+  writeBytes(bytes: Uint8Array): number {
+    const memory = this.#core.guest.memory;
+    const { offset } = memory.reserve(this.#placement, bytes.length, 0);
+    memory.write(offset, bytes);
+    return offset;
+  }
+
+  /** Copies `length` bytes of linear memory at `offset` (the Elixir library's `read_binary`). */
+  readBytes(offset: number, length: number): Buffer {
+    const bytes = this.#core.guest.memory.read(offset, length);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+}
+
+function checkOptions(options: WasmtubeOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('options must be an object.');
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new InvalidArgumentError(
+        `Unknown option "${key}". Known options: ${[...OPTION_KEYS].join(', ')}.`,
+      );
+    }
+  }
+  const headroom = options.resultHeadroomBytes;
+  if (headroom !== undefined && (!Number.isInteger(headroom) || headroom < 0)) {
+    throw new InvalidArgumentError(
+      `options.resultHeadroomBytes must be a non-negative integer, got ${String(headroom)}.`,
+    );
+  }
+  if (options.imports !== undefined && (typeof options.imports !== 'object' || !options.imports)) {
+    throw new InvalidArgumentError('options.imports must be a WebAssembly imports object.');
+  }
+}
