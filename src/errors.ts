@@ -123,6 +123,25 @@ export const ImageEncodeError = defineError('ERR_IMAGE_ENCODE', 'ImageEncodeErro
 /** The call was cancelled through its AbortSignal; `cause` is `signal.reason`. */
 export const AbortError = defineError('ERR_ABORTED', 'AbortError');
 
+/** A call ran longer than its `timeoutMs`; its thread was terminated and replaced. */
+export const CallTimeoutError = defineError('ERR_CALL_TIMEOUT', 'CallTimeoutError');
+/** A call waited in the queue longer than `queueTimeoutMs` and never ran. */
+export const QueueTimeoutError = defineError('ERR_QUEUE_TIMEOUT', 'QueueTimeoutError');
+/** The queue already holds `maxQueue` calls; the call was not accepted. */
+export const QueueFullError = defineError('ERR_QUEUE_FULL', 'QueueFullError');
+/** The thread running the call died (crash, `process.exit`, resource limit). */
+export const WorkerExitedError = defineError('ERR_WORKER_EXITED', 'WorkerExitedError');
+/** The worker is stopping or stopped and does not take calls. */
+export const WorkerStoppedError = defineError('ERR_WORKER_STOPPED', 'WorkerStoppedError');
+/** The worker failed: its supervisor saw more restarts than `maxRestarts` within `periodMs`. */
+export const RestartIntensityError = defineError('ERR_RESTART_INTENSITY', 'RestartIntensityError');
+/** Threads did not finish instantiating the module within `startTimeoutMs`. */
+export const StartTimeoutError = defineError('ERR_START_TIMEOUT', 'StartTimeoutError');
+/** Another running worker already has this name. */
+export const NameTakenError = defineError('ERR_NAME_TAKEN', 'NameTakenError');
+/** No running worker has this name. */
+export const WorkerNotFoundError = defineError('ERR_WORKER_NOT_FOUND', 'WorkerNotFoundError');
+
 /** The plain-object form of an error, safe to `postMessage` between threads. */
 export interface SerializedError {
   name: string;

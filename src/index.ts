@@ -28,4 +28,23 @@ export {
   type MemoryLimits,
   type ValueType,
 } from './bridge/wasm-binary.js';
+export {
+  Worker,
+  type WorkerOptions,
+  type WorkerCallOptions,
+  type WorkerEvents,
+  type WorkerStats,
+  type WorkerState,
+  type CallInfo,
+  type RestartReason,
+} from './supervisor/worker.js';
+export {
+  Supervisor,
+  type SupervisorOptions,
+  type SupervisorEvents,
+  type RestartStrategy,
+  type SupervisedChild,
+  type CrashReport,
+} from './supervisor/supervisor.js';
+export type { LatencySummary } from './supervisor/call-stats.js';
 export * from './errors.js';

@@ -141,6 +141,19 @@ export class Wasmtube {
     return this.#core.guest.generation;
   }
 
+  /** Current size of the guest's linear memory in bytes. */
+  get memoryBytes(): number {
+    return this.#core.guest.memory.byteLength;
+  }
+
+  /**
+   * Discards the instance and instantiates the module again: all guest state (globals, heap,
+   * counters) starts over. Calls already queued run on the fresh instance.
+   */
+  reset(): void {
+    this.#core.guest.reset();
+  }
+
   /** The guest's exported functions and their signatures. */
   exports(): ExportInfo[] {
     const info = this.#core.guest.compiled.info;

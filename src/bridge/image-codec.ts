@@ -1,10 +1,13 @@
-import sharp from 'sharp';
 import {
   ImageDecodeError,
   ImageEncodeError,
   ImageSizeMismatchError,
   InvalidArgumentError,
 } from '../errors.js';
+
+// sharp is loaded on first use: worker threads that never see an encoded image start faster.
+let sharpModule: Promise<typeof import('sharp')> | undefined;
+const loadSharp = async () => (await (sharpModule ??= import('sharp'))).default;
 
 /** Raw, tightly packed 8-bit RGB pixels: `width * height * 3` bytes, row by row. */
 export interface RgbImage {
@@ -93,6 +96,7 @@ export async function toRgbImage(
 
 async function decode(bytes: Uint8Array, format: DetectedFormat): Promise<RgbImage> {
   try {
+    const sharp = await loadSharp();
     const { data, info } = await sharp(bytes, { failOn: 'error' })
       .rotate()
       .removeAlpha()
@@ -112,6 +116,7 @@ async function decode(bytes: Uint8Array, format: DetectedFormat): Promise<RgbIma
 
 /** Encodes raw RGB pixels to PNG, JPEG or WebP with sharp. */
 export async function encodeImage(image: RgbImage, format: ImageFormat): Promise<Buffer> {
+  const sharp = await loadSharp();
   try {
     return await sharp(image.pixels, {
       raw: { width: image.width, height: image.height, channels: 3 },

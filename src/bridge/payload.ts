@@ -1,5 +1,5 @@
 import { InvalidArgumentError, ResultDecodeError } from '../errors.js';
-import type { CallInput, ResultKind } from '../types.js';
+import type { BytesInput, CallInput, DataInput, ImageInput, ResultKind } from '../types.js';
 import { encodeImage, toRgbImage, type RgbImage } from './image-codec.js';
 import { decodeJson, encodeJson, excerpt } from './json-codec.js';
 
@@ -12,11 +12,11 @@ export interface PreparedPayload {
   returns: ResultKind;
 }
 
-/** Validates a call's input and encodes it (JSON, raw bytes, or an image decoded to RGB). */
-export async function preparePayload(
-  input: CallInput,
-  returns: ResultKind | undefined,
-): Promise<PreparedPayload> {
+/**
+ * Checks a call's input has exactly one of `data`, `bytes` or `image`, of the right type, and
+ * that `returns` fits it; returns which one it has.
+ */
+export function inputKind(input: CallInput, returns: ResultKind | undefined): InputKind {
   if (typeof input !== 'object' || input === null) {
     throw new InvalidArgumentError(
       'The call input must be an object: { data }, { bytes } or { image, width?, height? }.',
@@ -34,28 +34,52 @@ export async function preparePayload(
         `${kinds.length === 0 ? 'none' : kinds.join(' and ')}.`,
     );
   }
-  if ('image' in input) {
-    const rgb = await toRgbImage(input.image, input.width, input.height);
+  const kind = kinds[0]!;
+  if (kind === 'image') {
+    if (!((input as ImageInput).image instanceof Uint8Array)) {
+      throw new InvalidArgumentError(
+        'image must be a Buffer or Uint8Array of RGB or encoded bytes.',
+      );
+    }
+    return kind;
+  }
+  if (returns === 'rgb' || returns === 'png' || returns === 'jpeg' || returns === 'webp') {
+    throw new InvalidArgumentError(
+      `returns: '${returns}' needs an image input, whose size the result has; use 'bytes' for other calls.`,
+    );
+  }
+  if (kind === 'bytes' && !((input as BytesInput).bytes instanceof Uint8Array)) {
+    throw new InvalidArgumentError('bytes must be a Buffer or Uint8Array.');
+  }
+  return kind;
+}
+
+/** Which payload a call input carries. */
+export type InputKind = 'data' | 'bytes' | 'image';
+
+/** Validates a call's input and encodes it (JSON, raw bytes, or an image decoded to RGB). */
+export async function preparePayload(
+  input: CallInput,
+  returns: ResultKind | undefined,
+): Promise<PreparedPayload> {
+  const kind = inputKind(input, returns);
+  if (kind === 'image') {
+    const { image, width, height } = input as ImageInput;
+    const rgb = await toRgbImage(image, width, height);
     return {
       bytes: rgb.pixels,
       image: { width: rgb.width, height: rgb.height },
       returns: returns ?? 'json',
     };
   }
-  const needsImage =
-    returns === 'rgb' || returns === 'png' || returns === 'jpeg' || returns === 'webp';
-  if (needsImage) {
-    throw new InvalidArgumentError(
-      `returns: '${returns}' needs an image input, whose size the result has; use 'bytes' for other calls.`,
-    );
+  if (kind === 'bytes') {
+    return { bytes: (input as BytesInput).bytes, image: undefined, returns: returns ?? 'bytes' };
   }
-  if ('bytes' in input) {
-    if (!(input.bytes instanceof Uint8Array)) {
-      throw new InvalidArgumentError('bytes must be a Buffer or Uint8Array.');
-    }
-    return { bytes: input.bytes, image: undefined, returns: returns ?? 'bytes' };
-  }
-  return { bytes: encodeJson(input.data), image: undefined, returns: returns ?? 'json' };
+  return {
+    bytes: encodeJson((input as DataInput).data),
+    image: undefined,
+    returns: returns ?? 'json',
+  };
 }
 
 /** Reads a guest's result bytes the way the call asked for. */

@@ -1,0 +1,138 @@
+import { EventEmitter } from 'node:events';
+import type { ResourceLimits, Worker as NodeWorker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { deserializeError, StartTimeoutError, type WasmtubeError } from '../errors.js';
+import {
+  isThreadStatus,
+  type ThreadData,
+  type ThreadResponse,
+  type ThreadTask,
+} from '../worker/messages.js';
+
+const THREAD_ENTRY = new URL('../worker/thread-entry.js', import.meta.url).href;
+
+/** Options of one pool generation. */
+export interface ThreadPoolOptions {
+  data: ThreadData;
+  threads: number;
+  startTimeoutMs: number;
+  resourceLimits: ResourceLimits | undefined;
+}
+
+/** Events of a {@link ThreadPool}. */
+export interface ThreadPoolEvents {
+  'thread-ready': [threadId: number];
+  'thread-exit': [threadId: number, exitCode: number];
+  'thread-error': [error: unknown];
+}
+
+/**
+ * One generation of threads serving one compiled module version, on piscina. Every thread holds
+ * one instance; piscina queues calls and replaces a thread that dies. This class adds what the
+ * supervisor needs on top: knowing when every thread has instantiated, which thread exited with
+ * which code, and terminating a given thread.
+ */
+export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
+  readonly version: number;
+  readonly threads: number;
+  readonly #piscina: Piscina;
+  readonly #tracked = new WeakSet<NodeWorker>();
+  readonly #ready = new Set<number>();
+  #startup: { resolve: () => void; reject: (error: WasmtubeError) => void } | undefined;
+  #destroyed = false;
+
+  constructor(options: ThreadPoolOptions) {
+    super();
+    this.version = options.data.version;
+    this.threads = options.threads;
+    this.#piscina = new Piscina({
+      filename: THREAD_ENTRY,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      idleTimeout: Infinity,
+      workerData: options.data,
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    });
+    this.#piscina.on('message', (message: unknown) => this.#onStatus(message));
+    this.#piscina.on('workerCreate', () => this.trackThreads());
+    // A thread's uncaught error with no call on it; its exit follows and is handled there.
+    this.#piscina.on('error', (error: unknown) => this.emit('thread-error', error));
+    this.trackThreads();
+  }
+
+  /** Resolves once every thread has instantiated the module; rejects on the first failure. */
+  whenReady(startTimeoutMs: number): Promise<void> {
+    if (this.#ready.size >= this.threads) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new StartTimeoutError(
+            `Only ${this.#ready.size} of ${this.threads} threads instantiated the module within ` +
+              `${startTimeoutMs} ms. Does its start function loop, or is the module huge? ` +
+              `Raise startTimeoutMs if it is just slow.`,
+            { details: { ready: this.#ready.size, threads: this.threads, startTimeoutMs } },
+          ),
+        );
+      }, startTimeoutMs);
+      this.#startup = {
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (error) => (clearTimeout(timer), reject(error)),
+      };
+    });
+  }
+
+  /** Threads currently alive (starting or serving). */
+  get threadsAlive(): number {
+    return this.#piscina.threads.length;
+  }
+
+  /** Threads that finished instantiating and have not exited. */
+  get threadsReady(): number {
+    return this.#ready.size;
+  }
+
+  /** Runs one call on some thread. Rejects if its thread dies or `signal` aborts. */
+  run(task: ThreadTask, signal: AbortSignal, transferList: ArrayBuffer[]): Promise<ThreadResponse> {
+    return this.#piscina.run(task, { signal, transferList }) as Promise<ThreadResponse>;
+  }
+
+  /** Terminates one thread (a running wasm call can be stopped no other way). */
+  terminate(threadId: number): void {
+    this.#piscina.threads.find((t) => t.threadId === threadId)?.terminate();
+  }
+
+  /** Picks up threads piscina created since the last look, to learn their exit codes. */
+  trackThreads(): void {
+    for (const thread of this.#piscina.threads) {
+      if (this.#tracked.has(thread)) continue;
+      this.#tracked.add(thread);
+      const { threadId } = thread;
+      thread.once('exit', (code) => {
+        this.#ready.delete(threadId);
+        if (!this.#destroyed) this.emit('thread-exit', threadId, code);
+      });
+    }
+  }
+
+  /** Terminates every thread; calls still on it reject. Idempotent. */
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#startup?.reject(
+      new StartTimeoutError('The pool was stopped before its threads were ready.'),
+    );
+    await this.#piscina.destroy();
+  }
+
+  #onStatus(message: unknown): void {
+    if (!isThreadStatus(message)) return;
+    this.trackThreads();
+    if (message.wasmtube === 'ready') {
+      this.#ready.add(message.threadId);
+      this.emit('thread-ready', message.threadId);
+      if (this.#ready.size >= this.threads) this.#startup?.resolve();
+    } else {
+      this.#startup?.reject(deserializeError(message.error));
+    }
+  }
+}

@@ -1,0 +1,863 @@
+import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits } from 'node:worker_threads';
+import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
+import { encodeJson } from '../bridge/json-codec.js';
+import { inputKind } from '../bridge/payload.js';
+import {
+  AbortError,
+  CallTimeoutError,
+  deserializeError,
+  InvalidArgumentError,
+  QueueFullError,
+  QueueTimeoutError,
+  WasmtubeError,
+  WorkerExitedError,
+  WorkerNotFoundError,
+  WorkerStoppedError,
+} from '../errors.js';
+import type {
+  BytesInput,
+  CallInput,
+  CallOptions,
+  ImageInput,
+  ResultKind,
+  ResultTypes,
+  RgbImage,
+} from '../types.js';
+import { CallCell, CallCellPool, CellState, epochNow } from '../worker/call-cell.js';
+import type { ThreadData, ThreadResponse, ThreadTask } from '../worker/messages.js';
+import { CallStats, type LatencySummary } from './call-stats.js';
+import { lookup, register, unregister } from './registry.js';
+import { Supervisor, type SupervisedChild, type SupervisorOptions } from './supervisor.js';
+import { ThreadPool } from './thread-pool.js';
+
+/** Options for {@link Worker.start}. Exactly one of `wasmFile` and `wasmBinary`. */
+export interface WorkerOptions {
+  /** Path of the .wasm file. */
+  wasmFile?: string;
+  /** Module bytes. */
+  wasmBinary?: Uint8Array;
+  /** Registers the worker under this name (see {@link Worker.whereis}). Default: unnamed. */
+  name?: string;
+  /** Threads, each with one instance. Default: `os.availableParallelism()`. */
+  threads?: number;
+  /**
+   * Longest a call may run in its thread, not counting time queued; past it the call rejects
+   * with `ERR_CALL_TIMEOUT` and its thread is terminated and replaced. `0` disables.
+   * Default: 30000.
+   */
+  timeoutMs?: number;
+  /** Longest a call may wait for a thread; past it it rejects with `ERR_QUEUE_TIMEOUT`. `0` (default) disables. */
+  queueTimeoutMs?: number;
+  /** Longest threads may take to instantiate the module (start function included). Default: 10000. */
+  startTimeoutMs?: number;
+  /** Cap on each instance's linear memory, enforced by the engine (see `Wasmtube`). Default: none. */
+  maxMemoryMb?: number;
+  /** Calls that may wait beyond those running; one more rejects with `ERR_QUEUE_FULL`. Default: Infinity. */
+  maxQueue?: number;
+  /** A thread replaces its instance after this many calls. Default: Infinity. */
+  maxCallsPerInstance?: number;
+  /** A thread replaces its instance once it is this old (checked between calls). Default: Infinity. */
+  maxInstanceAgeMs?: number;
+  /** A thread replaces its instance when a call leaves its memory above this size. Default: Infinity. */
+  recycleMemoryMb?: number;
+  /** See `WasmtubeOptions.resultHeadroomBytes`. Default: 1 MiB. */
+  resultHeadroomBytes?: number;
+  /**
+   * Path or URL of an ES module, imported in every thread, whose default export is the guest's
+   * WebAssembly imports object or a function returning it. Default: no imports.
+   */
+  importsModule?: string | URL;
+  /** V8 heap limits for each thread (JavaScript heap; wasm memory is capped by `maxMemoryMb`). */
+  resourceLimits?: ResourceLimits;
+  /** The supervisor owning this worker. Default: a new one-for-one supervisor of its own. */
+  supervisor?: Supervisor;
+  /** Options for that default supervisor (ignored when `supervisor` is given). */
+  supervision?: SupervisorOptions;
+}
+
+/** Per-call options of a {@link Worker}. */
+export interface WorkerCallOptions<R extends ResultKind = ResultKind> extends CallOptions<R> {
+  /** Overrides the worker's `timeoutMs` for this call. */
+  timeoutMs?: number;
+  /** Overrides the worker's `queueTimeoutMs` for this call. */
+  queueTimeoutMs?: number;
+  /**
+   * For idempotent calls: how many times to run the call again, on a fresh thread, when the
+   * thread running it dies. Default: 0 (the call rejects with `ERR_WORKER_EXITED`).
+   */
+  retry?: number;
+}
+
+/** Facts about one call, from {@link Worker.callFunctionWithInfo}. */
+export interface CallInfo {
+  /** Module version that served the call. */
+  version: number;
+  threadId: number;
+  /** Time spent waiting for a thread, in ms. */
+  queuedMs: number;
+  /** Time spent running in the thread, in ms. */
+  runMs: number;
+  /** Start and end in the thread, ms since the epoch (comparable across threads). */
+  startedAt: number;
+  finishedAt: number;
+  /** How many times the call was sent to a thread (more than 1 after a retry or re-queue). */
+  attempts: number;
+}
+
+/** Lifecycle states; see docs/lifecycle.md. */
+export type WorkerState = 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** A snapshot of a worker, from {@link Worker.stats}. */
+export interface WorkerStats {
+  name: string | undefined;
+  state: WorkerState;
+  version: number;
+  threads: { target: number; alive: number; ready: number };
+  queued: number;
+  running: number;
+  completed: number;
+  failed: number;
+  failedByCode: Record<string, number>;
+  restarts: number;
+  timeouts: number;
+  traps: number;
+  latencyMs: LatencySummary;
+}
+
+/** Why a thread was replaced. */
+export type RestartReason = 'crash' | 'timeout' | 'abort' | 'supervisor';
+
+/** Events of a {@link Worker}. */
+export interface WorkerEvents {
+  /** A thread was replaced, or (reason `supervisor`) all of them. */
+  restart: [
+    event: { reason: RestartReason; threadId?: number; exitCode?: number; version: number },
+  ];
+  /** A call trapped (or ran out of memory); its thread's instance was reset. */
+  trap: [event: { fn: string; error: WasmtubeError; threadId: number }];
+  /** A call ran past its timeout; its thread is being replaced. */
+  timeout: [event: { fn: string; timeoutMs: number; threadId: number }];
+  /** A thread exited. `expected` is false for crashes. */
+  exit: [event: { threadId: number; exitCode: number; expected: boolean }];
+  /** The supervisor gave up on this worker; calls reject with `ERR_RESTART_INTENSITY`. */
+  failure: [error: WasmtubeError];
+  /** No call is queued or running any more. */
+  drain: [];
+}
+
+interface PendingCall {
+  fn: string;
+  input: CallInput;
+  returns: ResultKind | undefined;
+  timeoutMs: number;
+  queueTimeoutMs: number;
+  retriesLeft: number;
+  createdAt: number;
+  attempts: number;
+  cell: CallCell;
+  controller: AbortController;
+  pool: ThreadPool;
+  abortReason: 'timeout' | 'queue-timeout' | 'user' | 'stopped' | 'failed' | 'requeue' | undefined;
+  userSignal: AbortSignal | undefined;
+  onUserAbort: (() => void) | undefined;
+  resolve: (value: { result: unknown; info: CallInfo }) => void;
+  reject: (error: unknown) => void;
+}
+
+const DEFAULTS = {
+  timeoutMs: 30_000,
+  queueTimeoutMs: 0,
+  startTimeoutMs: 10_000,
+  maxQueue: Infinity,
+  maxCallsPerInstance: Infinity,
+  maxInstanceAgeMs: Infinity,
+  recycleMemoryMb: Infinity,
+} as const;
+const OPTION_KEYS = new Set([
+  'wasmFile',
+  'wasmBinary',
+  'name',
+  'threads',
+  'resultHeadroomBytes',
+  'importsModule',
+  'resourceLimits',
+  'supervisor',
+  'supervision',
+  'maxMemoryMb',
+  ...Object.keys(DEFAULTS),
+]);
+/** How often in-flight calls are checked against their timeouts. */
+const WATCHDOG_MS = 10;
+
+/**
+ * A supervised pool of worker threads, each holding one instance of a module, with the
+ * bridge's `callFunction`. Nothing a guest does — trap, endless loop, memory bomb, a crash in
+ * host code — takes down the caller, loses a queued call or stops the other threads.
+ *
+ * @example
+ * ```ts
+ * const worker = await Worker.start({ wasmFile: 'guest.wasm', name: 'echo', threads: 2 });
+ * await worker.callFunction('echo', { data: { args: 'World' } }, { timeoutMs: 1000 });
+ * await Worker.callFunction('echo', 'echo', { data: 1 });   // by registered name
+ * await worker.stop();
+ * ```
+ */
+export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChild {
+  readonly #name: string | undefined;
+  readonly #options: Required<Pick<WorkerOptions, keyof typeof DEFAULTS>> & WorkerOptions;
+  readonly #threads: number;
+  readonly #supervisor: Supervisor;
+  readonly #stats = new CallStats();
+  readonly #cells = new CallCellPool();
+  readonly #inflight = new Set<PendingCall>();
+  readonly #retiring = new Set<ThreadPool>();
+  /** Threads we terminated on purpose, so their exits are not crashes. */
+  readonly #expectedExits = new Map<number, RestartReason>();
+  #compiled: CompiledModule;
+  #version = 0;
+  #pool!: ThreadPool;
+  #state: WorkerState = 'running';
+  #failure: WasmtubeError | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #degradedSince: number | undefined;
+  #recovering = false;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(options: WorkerOptions, compiled: CompiledModule, threads: number) {
+    super();
+    this.#options = { ...DEFAULTS, ...options };
+    this.#name = options.name;
+    this.#threads = threads;
+    this.#compiled = compiled;
+    this.#supervisor =
+      options.supervisor ?? new Supervisor({ name: options.name, ...options.supervision });
+  }
+
+  /**
+   * Compiles the module once in this thread, starts the threads (each instantiates the posted
+   * module without recompiling) and resolves once every thread is ready.
+   * @throws the bridge's load errors, `ERR_START_TIMEOUT`, `ERR_NAME_TAKEN`, `ERR_INVALID_ARGUMENT`
+   */
+  static async start(options: WorkerOptions): Promise<Worker> {
+    const threads = checkOptions(options);
+    const bytes =
+      options.wasmFile !== undefined ? readWasmFile(options.wasmFile) : options.wasmBinary!;
+    const compiled = compileModule(bytes, { maxMemoryMb: options.maxMemoryMb });
+    const worker = new Worker(options, compiled, threads);
+    if (worker.#name !== undefined) register(worker.#name, worker);
+    try {
+      worker.#pool = await worker.#startPool(compiled, 0);
+    } catch (error) {
+      if (worker.#name !== undefined) unregister(worker.#name, worker);
+      throw error;
+    }
+    worker.#supervisor.add(worker);
+    return worker;
+  }
+
+  /** The running worker registered under `name`, if any. */
+  static whereis(name: string): Worker | undefined {
+    const found = lookup(name);
+    return found instanceof Worker ? found : undefined;
+  }
+
+  /**
+   * Calls `fn` on the worker registered as `name` (Elixir's `GenServer.call(name, ...)`).
+   * Rejects with `ERR_WORKER_NOT_FOUND` if there is none.
+   */
+  static callFunction<T = unknown>(
+    name: string,
+    fn: string,
+    input: CallInput,
+    options?: WorkerCallOptions,
+  ): Promise<T> {
+    const worker = Worker.whereis(name);
+    if (!worker) {
+      return Promise.reject(
+        new WorkerNotFoundError(`No running worker is named "${name}".`, { details: { name } }),
+      );
+    }
+    return worker.callFunction(fn, input, options as WorkerCallOptions<'json'>) as Promise<T>;
+  }
+
+  /** The registered name, or the supervisor-facing label `worker`. */
+  get name(): string {
+    return this.#name ?? 'worker';
+  }
+
+  /** Module version being served: 0 at start, +1 per successful reload. */
+  get version(): number {
+    return this.#version;
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** The supervisor owning this worker. */
+  get supervisor(): Supervisor {
+    return this.#supervisor;
+  }
+
+  /**
+   * Calls `fn` on some thread, with exactly the bridge's semantics and errors, plus
+   * `ERR_CALL_TIMEOUT`, `ERR_QUEUE_TIMEOUT`, `ERR_QUEUE_FULL`, `ERR_WORKER_EXITED`,
+   * `ERR_WORKER_STOPPED`, `ERR_RESTART_INTENSITY`, and `ERR_ABORTED` from `signal`. Aborting a
+   * running call terminates and replaces its thread, as a timeout does.
+   */
+  callFunction(
+    name: string,
+    input: BytesInput,
+    options?: WorkerCallOptions<'bytes'>,
+  ): Promise<Buffer>;
+  callFunction<T = unknown>(
+    name: string,
+    input: CallInput,
+    options?: WorkerCallOptions<'json'>,
+  ): Promise<T>;
+  callFunction(
+    name: string,
+    input: CallInput,
+    options: WorkerCallOptions<'bytes'>,
+  ): Promise<Buffer>;
+  callFunction(
+    name: string,
+    input: ImageInput,
+    options: WorkerCallOptions<'rgb'>,
+  ): Promise<RgbImage>;
+  callFunction(
+    name: string,
+    input: ImageInput,
+    options: WorkerCallOptions<'png' | 'jpeg' | 'webp'>,
+  ): Promise<Buffer>;
+  callFunction<R extends ResultKind>(
+    name: string,
+    input: CallInput,
+    options?: WorkerCallOptions<R>,
+  ): Promise<ResultTypes<unknown>[R]>;
+  async callFunction(
+    name: string,
+    input: CallInput,
+    options: WorkerCallOptions = {},
+  ): Promise<unknown> {
+    return (await this.callFunctionWithInfo(name, input, options)).result;
+  }
+
+  /** Like {@link callFunction}, and also tells which version and thread served the call. */
+  callFunctionWithInfo<T = unknown>(
+    fn: string,
+    input: CallInput,
+    options: WorkerCallOptions = {},
+  ): Promise<{ result: T; info: CallInfo }> {
+    return new Promise((resolve, reject) => {
+      const call = this.#createCall(fn, input, options, resolve as PendingCall['resolve'], reject);
+      if (call) this.#submit(call);
+    });
+  }
+
+  /** A snapshot of threads, queue and counters. */
+  stats(): WorkerStats {
+    let running = 0;
+    for (const call of this.#inflight) if (call.cell.state === CellState.Running) running++;
+    const s = this.#stats;
+    const pool = this.#state === 'running' || this.#state === 'stopping' ? this.#pool : undefined;
+    return {
+      name: this.#name,
+      state: this.#state,
+      version: this.#version,
+      threads: {
+        target: this.#threads,
+        alive: pool?.threadsAlive ?? 0,
+        ready: pool?.threadsReady ?? 0,
+      },
+      queued: this.#inflight.size - running,
+      running,
+      completed: s.completed,
+      failed: s.failed,
+      failedByCode: { ...s.failedByCode },
+      restarts: s.restarts,
+      timeouts: s.timeouts,
+      traps: s.traps,
+      latencyMs: s.latency(),
+    };
+  }
+
+  /**
+   * Stops taking calls, lets queued and running calls finish — rejecting those left after
+   * `timeoutMs` with `ERR_WORKER_STOPPED` — then terminates the threads and frees the name.
+   * Idempotent: every call returns the same promise.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#stopping ??= this.#stop(options.timeoutMs ?? 10_000);
+    return this.#stopping;
+  }
+
+  /** `await using worker = await Worker.start(...)` stops it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.stop();
+  }
+
+  /** Supervisor hook: replaces every thread (fresh instances), without losing calls. */
+  async restart(_reason: string): Promise<void> {
+    if (this.#state !== 'running') return;
+    await this.#swapPool(this.#compiled, this.#version);
+    this.#stats.restarts++;
+    this.emit('restart', { reason: 'supervisor', version: this.#version });
+  }
+
+  /** Supervisor hook: gives up; pending and later calls reject with `error`. */
+  async fail(error: WasmtubeError): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'failed') return;
+    this.#state = 'failed';
+    this.#failure = error;
+    for (const call of this.#inflight) this.#abort(call, 'failed');
+    this.emit('failure', error);
+    await this.#shutdown();
+  }
+
+  // ---- calls ----
+
+  #createCall(
+    fn: string,
+    input: CallInput,
+    options: WorkerCallOptions,
+    resolve: PendingCall['resolve'],
+    reject: PendingCall['reject'],
+  ): PendingCall | undefined {
+    try {
+      if (this.#state === 'failed') throw this.#failure!;
+      if (this.#state !== 'running') {
+        throw new WorkerStoppedError(
+          `The worker${this.#name ? ` "${this.#name}"` : ''} is ${this.#state} and takes no calls.`,
+        );
+      }
+      if (typeof fn !== 'string' || fn.length === 0) {
+        throw new InvalidArgumentError('The function name must be a non-empty string.');
+      }
+      const kind = inputKind(input, options.returns);
+      const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
+      const queueTimeoutMs = options.queueTimeoutMs ?? this.#options.queueTimeoutMs;
+      const retry = options.retry ?? 0;
+      checkMs('timeoutMs', timeoutMs);
+      checkMs('queueTimeoutMs', queueTimeoutMs);
+      if (!Number.isInteger(retry) || retry < 0) {
+        throw new InvalidArgumentError(
+          `options.retry must be a non-negative integer, got ${retry}.`,
+        );
+      }
+      const signal = options.signal;
+      if (signal?.aborted) {
+        throw new AbortError('The call was aborted before it ran.', { cause: signal.reason });
+      }
+      if (this.#inflight.size - this.#threads >= this.#options.maxQueue) {
+        throw new QueueFullError(
+          `${this.#inflight.size - this.#threads} calls are already waiting (maxQueue is ` +
+            `${this.#options.maxQueue}). Retry later, add threads or raise maxQueue.`,
+          { details: { maxQueue: this.#options.maxQueue } },
+        );
+      }
+      // JSON is encoded here: a value that cannot be encoded fails now, in the caller's stack,
+      // and the thread receives bytes it can take without cloning an object graph.
+      const payload: CallInput =
+        kind === 'data' ? { bytes: encodeJson((input as { data: unknown }).data) } : input;
+      const call: PendingCall = {
+        fn,
+        input: payload,
+        returns: options.returns ?? (kind === 'bytes' ? 'bytes' : 'json'),
+        timeoutMs,
+        queueTimeoutMs,
+        retriesLeft: retry,
+        createdAt: epochNow(),
+        attempts: 0,
+        cell: undefined as never,
+        controller: undefined as never,
+        pool: this.#pool,
+        abortReason: undefined,
+        userSignal: signal,
+        onUserAbort: undefined,
+        resolve,
+        reject,
+      };
+      if (signal) {
+        call.onUserAbort = () => this.#abort(call, 'user');
+        signal.addEventListener('abort', call.onUserAbort, { once: true });
+      }
+      this.#inflight.add(call);
+      this.#startWatchdog();
+      return call;
+    } catch (error) {
+      reject(error);
+      return undefined;
+    }
+  }
+
+  #submit(call: PendingCall): void {
+    call.attempts++;
+    call.cell = this.#cells.take();
+    call.controller = new AbortController();
+    call.abortReason = undefined;
+    call.pool = this.#pool;
+    const { task, transfer } = toTask(call);
+    call.pool.run(task, call.controller.signal, transfer).then(
+      (response) => this.#onResponse(call, response),
+      (error: unknown) => this.#onRejected(call, error),
+    );
+  }
+
+  #onResponse(call: PendingCall, response: ThreadResponse): void {
+    this.#cells.give(call.cell);
+    const { info } = response;
+    const callInfo: CallInfo = {
+      version: info.version,
+      threadId: info.threadId,
+      queuedMs: Math.max(0, info.startedAt - call.createdAt),
+      runMs: info.finishedAt - info.startedAt,
+      startedAt: info.startedAt,
+      finishedAt: info.finishedAt,
+      attempts: call.attempts,
+    };
+    if (response.ok) {
+      this.#settle(call, undefined, {
+        result: revive(response.value, call.returns),
+        info: callInfo,
+      });
+      return;
+    }
+    const error = deserializeError(response.error);
+    if (error.code === 'ERR_GUEST_TRAP' || error.code === 'ERR_MEMORY_LIMIT') {
+      this.#stats.traps++;
+      this.emit('trap', { fn: call.fn, error, threadId: info.threadId });
+    }
+    this.#settle(call, error);
+  }
+
+  #onRejected(call: PendingCall, cause: unknown): void {
+    const reason = call.abortReason;
+    const started = call.cell.state !== CellState.Queued;
+    if (reason === 'requeue' || (reason === undefined && !started)) {
+      // Never ran: its thread died or was retired before picking it up. Not a failure.
+      if (this.#state === 'running' || this.#state === 'stopping') return this.#submit(call);
+    }
+    if (reason === undefined && started && call.retriesLeft > 0 && this.#state === 'running') {
+      call.retriesLeft--;
+      return this.#submit(call);
+    }
+    this.#settle(call, this.#rejectionError(call, reason, started, cause));
+  }
+
+  #rejectionError(
+    call: PendingCall,
+    reason: PendingCall['abortReason'],
+    started: boolean,
+    cause: unknown,
+  ): WasmtubeError {
+    const details = { fn: call.fn, threadId: call.cell.threadId || undefined };
+    switch (reason) {
+      case 'timeout':
+        return new CallTimeoutError(
+          `${call.fn} ran longer than ${call.timeoutMs} ms, so its thread was terminated and ` +
+            `replaced. Raise timeoutMs if the work is legitimately slow.`,
+          { details: { ...details, timeoutMs: call.timeoutMs } },
+        );
+      case 'queue-timeout':
+        return new QueueTimeoutError(
+          `${call.fn} waited longer than ${call.queueTimeoutMs} ms for a thread and was not run. ` +
+            `Add threads, lower the load, or raise queueTimeoutMs.`,
+          { details: { ...details, queueTimeoutMs: call.queueTimeoutMs } },
+        );
+      case 'user':
+        return new AbortError(
+          started
+            ? `${call.fn} was aborted while running; its thread was terminated and replaced.`
+            : `${call.fn} was aborted before it ran.`,
+          { cause: call.userSignal?.reason, details },
+        );
+      case 'failed':
+        return this.#failure!;
+      case 'stopped':
+      case 'requeue':
+        return new WorkerStoppedError(
+          `The worker stopped before ${call.fn} finished (stop's timeoutMs ran out).`,
+          { details },
+        );
+      default:
+        return new WorkerExitedError(
+          `The thread running ${call.fn} died (${(cause as Error)?.message ?? String(cause)}); ` +
+            `it was replaced. Pass retry: n for idempotent calls to run them again.`,
+          { cause, details },
+        );
+    }
+  }
+
+  #settle(call: PendingCall, error: unknown, value?: { result: unknown; info: CallInfo }): void {
+    if (!this.#inflight.delete(call)) return;
+    if (call.onUserAbort) call.userSignal!.removeEventListener('abort', call.onUserAbort);
+    const latency = epochNow() - call.createdAt;
+    if (error === undefined) {
+      this.#stats.succeeded(latency);
+      call.resolve(value!);
+    } else {
+      this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', latency);
+      call.reject(error);
+    }
+    if (this.#retiring.has(call.pool)) this.#maybeRetire(call.pool);
+    if (this.#inflight.size === 0) {
+      this.#stopWatchdog();
+      this.emit('drain');
+    }
+  }
+
+  #abort(call: PendingCall, reason: NonNullable<PendingCall['abortReason']>): void {
+    if (call.abortReason !== undefined || call.controller.signal.aborted) return;
+    const threadId = call.cell.threadId;
+    if (call.cell.state === CellState.Running && threadId !== 0) {
+      this.#expectedExits.set(threadId, reason === 'timeout' ? 'timeout' : 'abort');
+    }
+    call.abortReason = reason;
+    call.controller.abort();
+  }
+
+  // ---- watchdog: timeouts, thread health ----
+
+  #startWatchdog(): void {
+    this.#watchdog ??= setInterval(() => this.#tick(), WATCHDOG_MS).unref();
+  }
+
+  #stopWatchdog(): void {
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog = undefined;
+  }
+
+  #tick(): void {
+    const now = epochNow();
+    for (const call of this.#inflight) {
+      if (call.abortReason !== undefined) continue;
+      const state = call.cell.state;
+      if (state === CellState.Queued) {
+        if (call.queueTimeoutMs > 0 && now - call.createdAt > call.queueTimeoutMs) {
+          this.#abort(call, 'queue-timeout');
+        }
+      } else if (state === CellState.Running) {
+        if (call.timeoutMs > 0 && now - call.cell.startedAt > call.timeoutMs) {
+          this.#stats.timeouts++;
+          this.emit('timeout', {
+            fn: call.fn,
+            timeoutMs: call.timeoutMs,
+            threadId: call.cell.threadId,
+          });
+          this.#abort(call, 'timeout');
+        }
+      }
+    }
+    this.#checkThreads(now);
+  }
+
+  /**
+   * piscina replaces a thread that dies, except one that dies while starting: then it stops
+   * replacing threads at all. Seeing the pool short of threads for longer than a start may take,
+   * report a crash and replace the whole pool.
+   */
+  #checkThreads(now: number): void {
+    const pool = this.#pool;
+    pool.trackThreads();
+    if (this.#state !== 'running' || this.#recovering || pool.threadsAlive >= pool.threads) {
+      this.#degradedSince = undefined;
+      return;
+    }
+    this.#degradedSince ??= now;
+    if (now - this.#degradedSince < this.#options.startTimeoutMs) return;
+    this.#degradedSince = undefined;
+    this.#recovering = true;
+    this.#supervisor.reportCrash(this, { reason: 'threads failed to start' });
+    this.#swapPool(this.#compiled, this.#version)
+      .catch((error) => this.#supervisor.reportCrash(this, { reason: 'restart failed', error }))
+      .finally(() => (this.#recovering = false));
+  }
+
+  // ---- pools ----
+
+  async #startPool(compiled: CompiledModule, version: number): Promise<ThreadPool> {
+    const options = this.#options;
+    const data: ThreadData = {
+      compiled,
+      version,
+      resultHeadroomBytes: options.resultHeadroomBytes,
+      importsModule: importsSpecifier(options.importsModule),
+      recycle: {
+        maxCallsPerInstance: options.maxCallsPerInstance,
+        maxInstanceAgeMs: options.maxInstanceAgeMs,
+        maxMemoryBytes: options.recycleMemoryMb * 1024 * 1024,
+      },
+    };
+    const pool = new ThreadPool({
+      data,
+      threads: this.#threads,
+      startTimeoutMs: options.startTimeoutMs,
+      resourceLimits: options.resourceLimits,
+    });
+    pool.on('thread-exit', (threadId, exitCode) => this.#onThreadExit(pool, threadId, exitCode));
+    pool.on('thread-error', () => undefined); // its exit is reported and handled as a crash
+    try {
+      await pool.whenReady(options.startTimeoutMs);
+    } catch (error) {
+      await pool.destroy();
+      throw error;
+    }
+    return pool;
+  }
+
+  /** Brings up a new pool, routes new calls to it, re-queues calls not started on the old one. */
+  async #swapPool(compiled: CompiledModule, version: number): Promise<void> {
+    const next = await this.#startPool(compiled, version);
+    if (this.#state !== 'running') {
+      await next.destroy();
+      return;
+    }
+    const old = this.#pool;
+    this.#pool = next;
+    this.#compiled = compiled;
+    this.#version = version;
+    this.#retiring.add(old);
+    for (const call of this.#inflight) {
+      if (call.pool === old && call.cell.state === CellState.Queued) this.#abort(call, 'requeue');
+    }
+    this.#maybeRetire(old);
+  }
+
+  #maybeRetire(pool: ThreadPool): void {
+    for (const call of this.#inflight) if (call.pool === pool) return;
+    this.#retiring.delete(pool);
+    void pool.destroy();
+  }
+
+  #onThreadExit(pool: ThreadPool, threadId: number, exitCode: number): void {
+    const planned = this.#expectedExits.get(threadId);
+    this.#expectedExits.delete(threadId);
+    const retired = pool !== this.#pool || this.#state !== 'running';
+    this.emit('exit', { threadId, exitCode, expected: planned !== undefined || retired });
+    if (retired) return;
+    this.#stats.restarts++;
+    const reason: RestartReason = planned ?? 'crash';
+    this.emit('restart', { reason, threadId, exitCode, version: pool.version });
+    if (reason === 'crash') {
+      this.#supervisor.reportCrash(this, {
+        reason: `thread exited with code ${exitCode}`,
+        threadId,
+        exitCode,
+      });
+    }
+  }
+
+  async #stop(timeoutMs: number): Promise<void> {
+    if (this.#state === 'running') this.#state = 'stopping';
+    if (this.#inflight.size > 0 && this.#state === 'stopping') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.once('drain', () => (clearTimeout(timer), resolve()));
+      });
+    }
+    for (const call of this.#inflight) this.#abort(call, 'stopped');
+    if (this.#state === 'stopping') this.#state = 'stopped';
+    await this.#shutdown();
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopWatchdog();
+    if (this.#name !== undefined) unregister(this.#name, this);
+    this.#supervisor.remove(this);
+    const pools = [this.#pool, ...this.#retiring];
+    this.#retiring.clear();
+    await Promise.all(pools.map((pool) => pool?.destroy()));
+  }
+}
+
+function toTask(call: PendingCall): { task: ThreadTask; transfer: ArrayBuffer[] } {
+  const input = call.input as Partial<ImageInput & BytesInput>;
+  const task: ThreadTask = {
+    fn: call.fn,
+    input: call.input,
+    returns: call.returns,
+    cell: call.cell.buffer,
+  };
+  // Copy once into a buffer of our own and move it: cheaper than a structured clone of the
+  // caller's buffer, and the caller keeps theirs. A retry makes a fresh copy.
+  const bytes = input.image ?? input.bytes;
+  if (!bytes) return { task, transfer: [] };
+  const copy = new Uint8Array(bytes);
+  task.input = input.image ? { ...(call.input as ImageInput), image: copy } : { bytes: copy };
+  return { task, transfer: [copy.buffer] };
+}
+
+/** Structured clone turns Buffers into Uint8Arrays; give callers the Buffers the bridge returns. */
+function revive(value: unknown, returns: ResultKind | undefined): unknown {
+  const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  if (value instanceof Uint8Array) return toBuffer(value);
+  if (returns === 'rgb') {
+    const image = value as RgbImage;
+    return { ...image, pixels: toBuffer(image.pixels) };
+  }
+  return value;
+}
+
+function importsSpecifier(module: string | URL | undefined): string | undefined {
+  if (module === undefined) return undefined;
+  if (module instanceof URL) return module.href;
+  return /^[a-z]+:/i.test(module) ? module : pathToFileURL(module).href;
+}
+
+function checkMs(name: string, value: unknown): void {
+  if (typeof value !== 'number' || !(value >= 0)) {
+    throw new InvalidArgumentError(
+      `${name} must be a number of milliseconds ≥ 0, got ${String(value)}.`,
+    );
+  }
+}
+
+function checkOptions(options: WorkerOptions): number {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      'Worker.start needs an options object with wasmFile or wasmBinary.',
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new InvalidArgumentError(
+        `Unknown option "${key}". Known options: ${[...OPTION_KEYS].join(', ')}.`,
+      );
+    }
+  }
+  if ((options.wasmFile === undefined) === (options.wasmBinary === undefined)) {
+    throw new InvalidArgumentError('Pass exactly one of options.wasmFile and options.wasmBinary.');
+  }
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new InvalidArgumentError(
+      `options.threads must be a positive integer, got ${String(threads)}.`,
+    );
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw new InvalidArgumentError('options.name must be a non-empty string.');
+  }
+  for (const key of ['timeoutMs', 'queueTimeoutMs'] as const) {
+    if (options[key] !== undefined) checkMs(`options.${key}`, options[key]);
+  }
+  for (const key of [
+    'startTimeoutMs',
+    'maxQueue',
+    'maxCallsPerInstance',
+    'maxInstanceAgeMs',
+    'recycleMemoryMb',
+  ] as const) {
+    const value = options[key];
+    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
+      throw new InvalidArgumentError(`options.${key} must be a number ≥ 0, got ${String(value)}.`);
+    }
+  }
+  if (options.maxCallsPerInstance === 0 || options.startTimeoutMs === 0) {
+    throw new InvalidArgumentError('options.maxCallsPerInstance and startTimeoutMs must be > 0.');
+  }
+  return threads;
+}

@@ -1,0 +1,57 @@
+/**
+ * The messages between the supervisor (main thread) and a worker thread, typed once and imported
+ * on both sides.
+ */
+import type { CompiledModule } from '../bridge/compiled-module.js';
+import type { SerializedError } from '../errors.js';
+import type { CallInput, ResultKind } from '../types.js';
+
+/** `workerData` of every thread of one pool generation. */
+export interface ThreadData {
+  compiled: CompiledModule;
+  /** Module version this generation serves (0 at start, +1 per reload). */
+  version: number;
+  resultHeadroomBytes: number | undefined;
+  /** File URL of a module whose default export returns the guest's imports; evaluated per thread. */
+  importsModule: string | undefined;
+  recycle: RecyclePolicy;
+}
+
+/** When a thread replaces its instance with a fresh one, between calls. */
+export interface RecyclePolicy {
+  maxCallsPerInstance: number;
+  maxInstanceAgeMs: number;
+  /** Reset when the guest's memory is above this many bytes after a call. */
+  maxMemoryBytes: number;
+}
+
+/** One call, sent to a thread. */
+export interface ThreadTask {
+  fn: string;
+  input: CallInput;
+  returns: ResultKind | undefined;
+  cell: SharedArrayBuffer;
+}
+
+/** Facts about a call, measured in its thread. */
+export interface ThreadCallInfo {
+  threadId: number;
+  version: number;
+  /** Instance generation in the thread: 1 for its first instance, +1 per reset. */
+  instance: number;
+  startedAt: number;
+  finishedAt: number;
+}
+
+/** A thread's answer to a {@link ThreadTask}. Errors are values: classes do not survive cloning. */
+export type ThreadResponse =
+  | { ok: true; value: unknown; info: ThreadCallInfo }
+  | { ok: false; error: SerializedError; info: ThreadCallInfo };
+
+/** Posted by a thread through `parentPort` once its instance exists, or when creating it failed. */
+export type ThreadStatusMessage =
+  | { wasmtube: 'ready'; threadId: number; version: number }
+  | { wasmtube: 'start-failed'; threadId: number; version: number; error: SerializedError };
+
+export const isThreadStatus = (message: unknown): message is ThreadStatusMessage =>
+  typeof message === 'object' && message !== null && 'wasmtube' in message;

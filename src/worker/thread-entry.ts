@@ -1,0 +1,92 @@
+/**
+ * Entry point of a worker thread: one instance of the module, reused across calls. piscina
+ * imports this file and awaits its default export, so the thread reports ready only once the
+ * instance exists.
+ */
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { serializeError } from '../errors.js';
+import { Wasmtube } from '../wasmtube.js';
+import { CallCell, epochNow } from './call-cell.js';
+import type { ThreadData, ThreadResponse, ThreadStatusMessage, ThreadTask } from './messages.js';
+import { transferable } from './transfer.js';
+
+const data = workerData as ThreadData;
+
+async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
+  let bridge: Wasmtube;
+  try {
+    const imports = data.importsModule ? await loadImports(data.importsModule) : undefined;
+    const options = { resultHeadroomBytes: data.resultHeadroomBytes, imports };
+    bridge = Wasmtube.fromCompiled(data.compiled, options);
+  } catch (error) {
+    post({
+      wasmtube: 'start-failed',
+      threadId,
+      version: data.version,
+      error: serializeError(error),
+    });
+    throw error;
+  }
+  post({ wasmtube: 'ready', threadId, version: data.version });
+
+  let callsOnInstance = 0;
+  let instanceBornAt = Date.now();
+  const { maxCallsPerInstance, maxInstanceAgeMs, maxMemoryBytes } = data.recycle;
+
+  return async function run(task: ThreadTask): Promise<unknown> {
+    const cell = new CallCell(task.cell);
+    const startedAt = epochNow();
+    cell.markRunning(threadId, startedAt);
+    let response: ThreadResponse;
+    try {
+      const value = await bridge.callFunction(task.fn, task.input, { returns: task.returns });
+      response = { ok: true, value, info: info(startedAt) };
+    } catch (error) {
+      response = { ok: false, error: serializeError(error), info: info(startedAt) };
+    } finally {
+      cell.markDone();
+    }
+    // Recycle between calls, never during one: the next call gets a fresh instance.
+    callsOnInstance++;
+    if (
+      callsOnInstance >= maxCallsPerInstance ||
+      Date.now() - instanceBornAt >= maxInstanceAgeMs ||
+      bridge.memoryBytes > maxMemoryBytes
+    ) {
+      bridge.reset();
+    }
+    if (bridge.instanceGeneration !== response.info.instance) {
+      callsOnInstance = 0;
+      instanceBornAt = Date.now();
+    }
+    return transferable(response);
+  };
+
+  function info(startedAt: number) {
+    return {
+      threadId,
+      version: data.version,
+      instance: bridge.instanceGeneration,
+      startedAt,
+      finishedAt: epochNow(),
+    };
+  }
+}
+
+async function loadImports(specifier: string): Promise<WebAssembly.Imports> {
+  const module = (await import(specifier)) as { default?: unknown };
+  const factory = module.default;
+  const imports = typeof factory === 'function' ? await factory({ threadId }) : factory;
+  if (typeof imports !== 'object' || imports === null) {
+    throw new TypeError(
+      `${specifier} must export default an imports object or a function returning one`,
+    );
+  }
+  return imports as WebAssembly.Imports;
+}
+
+function post(message: ThreadStatusMessage): void {
+  parentPort?.postMessage(message);
+}
+
+export default start();
