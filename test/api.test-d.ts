@@ -18,3 +18,17 @@ test('callFunction result types follow the input and `returns`', () => {
   ).toEqualTypeOf<Promise<Buffer>>();
   expectTypeOf(bridge.index(42)).toEqualTypeOf<Wasmtube>();
 });
+
+test('Worker.callFunction mirrors the bridge types', async () => {
+  const { Worker } = await import('../dist/index.js');
+  const worker = await Worker.start({ wasmFile: 'x.wasm' });
+  expectTypeOf(worker.callFunction('echo', { data: 1 })).toEqualTypeOf<Promise<unknown>>();
+  expectTypeOf(worker.callFunction('echo', { bytes: new Uint8Array() })).toEqualTypeOf<
+    Promise<Buffer>
+  >();
+  expectTypeOf(
+    worker.callFunction('f', { image: new Uint8Array() }, { returns: 'rgb', timeoutMs: 5 }),
+  ).toEqualTypeOf<Promise<RgbImage>>();
+  expectTypeOf(worker.stats().latencyMs.p99).toEqualTypeOf<number>();
+  expectTypeOf(worker.version).toEqualTypeOf<number>();
+});

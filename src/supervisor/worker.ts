@@ -214,6 +214,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #cells = new CallCellPool();
   readonly #inflight = new Set<PendingCall>();
   readonly #retiring = new Set<ThreadPool>();
+  /** Threads that crashed: a call that was running on one failed because of that. */
+  readonly #crashedThreads = new Set<number>();
   /** Threads we terminated on purpose, so their exits are not crashes. */
   readonly #expectedExits = new Map<number, RestartReason>();
   #compiled: CompiledModule;
@@ -489,6 +491,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       this.#startWatchdog();
       return call;
     } catch (error) {
+      this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', 0);
       reject(error);
       return undefined;
     }
@@ -555,6 +558,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     cause: unknown,
   ): WasmtubeError {
     const details = { fn: call.fn, threadId: call.cell.threadId || undefined };
+    if (started && this.#crashedThreads.has(call.cell.threadId)) reason = undefined;
     switch (reason) {
       case 'timeout':
         return new CallTimeoutError(
@@ -743,6 +747,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const reason: RestartReason = planned ?? 'crash';
     this.emit('restart', { reason, threadId, exitCode, version: pool.version });
     if (reason === 'crash') {
+      this.#crashedThreads.add(threadId);
       this.#supervisor.reportCrash(this, {
         reason: `thread exited with code ${exitCode}`,
         threadId,
