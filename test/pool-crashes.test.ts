@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fixture, rejectsWithCode } from './helpers.js';
-import { eventually, nextEvent, startWorker } from './pool-helpers.js';
+import { DIST, eventually, nextEvent, runScript, startWorker } from './pool-helpers.js';
 
 const crashyImports = fileURLToPath(
   new URL('./fixtures/hosts/crashy-imports.mjs', import.meta.url),
@@ -47,6 +47,21 @@ describe('Worker thread crashes', () => {
     expect(await restart).toMatchObject({ reason: 'crash' });
     expect(await worker.callFunction('echo', { data: 'ok' })).toBe('ok');
     await eventually(() => worker.stats().threads.ready === 2, 'the thread to be replaced');
+  });
+
+  it('after host crashes, stop() still lets the process exit (no zombie thread)', async () => {
+    const { code, output } = await runScript(`
+      import { Worker } from ${JSON.stringify(DIST)};
+      const worker = await Worker.start({
+        wasmFile: ${JSON.stringify(fixture('needs_import'))},
+        importsModule: ${JSON.stringify(crashyImports)},
+        threads: 2,
+      });
+      for (let i = 0; i < 6; i++) await worker.callFunction('echo', { data: 'throw' }).catch(() => {});
+      await worker.stop();
+      console.log('stopped');`);
+    expect(output).toBe('stopped');
+    expect(code).toBe(0);
   });
 
   it('retry: n runs an idempotent call again on a fresh thread', async () => {

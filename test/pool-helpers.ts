@@ -48,3 +48,27 @@ export function nextEvent<T>(emitter: Worker, event: string, limitMs = 10_000): 
 
 /** Rounds of the test guest's `work` that take roughly `ms` milliseconds (≈600k rounds/ms). */
 export const roundsFor = (ms: number): number => Math.round(ms * 600_000);
+
+/**
+ * Runs an ES module script in a fresh Node process and returns its exit code and output. A
+ * process that does not exit on its own within `limitMs` is killed (exit code null): that is
+ * how tests see a leaked thread or handle.
+ */
+export async function runScript(
+  script: string,
+  limitMs = 20_000,
+): Promise<{ code: number | null; output: string }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'pipe' });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => {
+    const guard = setTimeout(() => child.kill('SIGKILL'), limitMs);
+    child.on('exit', (c) => (clearTimeout(guard), resolve(c)));
+  });
+  return { code, output: output.trim() };
+}
+
+/** `import { ... } from <dist>` for scripts run by {@link runScript}. */
+export const DIST = new URL('../dist/index.js', import.meta.url).href;

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Worker } from '../dist/index.js';
 import { WASM_TEST, rejectsWithCode } from './helpers.js';
-import { roundsFor, startWorker } from './pool-helpers.js';
+import { DIST, roundsFor, runScript, startWorker } from './pool-helpers.js';
 
 describe('Worker lifecycle and registry', () => {
   it('stop() lets queued and running calls finish, then refuses calls', async () => {
@@ -34,23 +33,14 @@ describe('Worker lifecycle and registry', () => {
   });
 
   it('after stop() the process exits on its own', async () => {
-    const dist = new URL('../dist/index.js', import.meta.url).href;
-    const script = `
-      import { Worker } from ${JSON.stringify(dist)};
+    const { code, output } = await runScript(`
+      import { Worker } from ${JSON.stringify(DIST)};
       const worker = await Worker.start({ wasmFile: ${JSON.stringify(WASM_TEST)}, threads: 2, timeoutMs: 200 });
       await worker.callFunction('echo', { data: 1 });
       await worker.callFunction('endless_loop', { data: null }).catch(() => {});
       await worker.stop();
-      console.log('stopped');`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'pipe' });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const code = await new Promise<number | null>((resolve) => {
-      const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('exit', (c) => (clearTimeout(guard), resolve(c)));
-    });
-    expect(output.trim()).toBe('stopped');
+      console.log('stopped');`);
+    expect(output).toBe('stopped');
     expect(code).toBe(0);
   });
 

@@ -50,6 +50,10 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
       minThreads: options.threads,
       maxThreads: options.threads,
       idleTimeout: Infinity,
+      // Not 'sync': a thread blocked in Atomics.wait while an uncaught error is being raised in it
+      // never exits, not even on terminate() (seen on Node 20), which leaks the thread and keeps
+      // the process alive. Idle threads also run their event loop, so host code's timers fire.
+      atomics: 'disabled',
       workerData: options.data,
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
