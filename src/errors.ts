@@ -142,6 +142,11 @@ export const NameTakenError = defineError('ERR_NAME_TAKEN', 'NameTakenError');
 /** No running worker has this name. */
 export const WorkerNotFoundError = defineError('ERR_WORKER_NOT_FOUND', 'WorkerNotFoundError');
 
+/** A new module version was not deployed: it did not compile, start, pass its probe, or lacked exports. */
+export const ReloadRejectedError = defineError('ERR_RELOAD_REJECTED', 'ReloadRejectedError');
+/** The `probe` call failed on a new instance. */
+export const ProbeFailedError = defineError('ERR_PROBE_FAILED', 'ProbeFailedError');
+
 /** The plain-object form of an error, safe to `postMessage` between threads. */
 export interface SerializedError {
   name: string;

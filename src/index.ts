@@ -37,7 +37,9 @@ export {
   type WorkerState,
   type CallInfo,
   type RestartReason,
+  type ReloadResult,
 } from './supervisor/worker.js';
+export type { RollbackOptions } from './supervisor/reload-policy.js';
 export {
   Supervisor,
   type SupervisorOptions,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -5,6 +6,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
 import { encodeJson } from '../bridge/json-codec.js';
 import { inputKind } from '../bridge/payload.js';
+import { SerialQueue } from '../bridge/serial-queue.js';
 import {
   AbortError,
   CallTimeoutError,
@@ -12,6 +14,7 @@ import {
   InvalidArgumentError,
   QueueFullError,
   QueueTimeoutError,
+  ReloadRejectedError,
   WasmtubeError,
   WorkerExitedError,
   WorkerNotFoundError,
@@ -31,7 +34,9 @@ import type { ThreadData, ThreadResponse, ThreadTask } from '../worker/messages.
 import { CallStats, type LatencySummary } from './call-stats.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild, type SupervisorOptions } from './supervisor.js';
+import { missingFunctions, RollbackWatch, type RollbackOptions } from './reload-policy.js';
 import { ThreadPool } from './thread-pool.js';
+import { WasmFileWatcher } from './watcher.js';
 
 /** Options for {@link Worker.start}. Exactly one of `wasmFile` and `wasmBinary`. */
 export interface WorkerOptions {
@@ -76,6 +81,35 @@ export interface WorkerOptions {
   supervisor?: Supervisor;
   /** Options for that default supervisor (ignored when `supervisor` is given). */
   supervision?: SupervisorOptions;
+  /**
+   * Hot-reload when `wasmFile` changes (overwrite, copy, rename over it, touch, re-create).
+   * Default: true for `wasmFile`, false for `wasmBinary`.
+   */
+  watch?: boolean;
+  /** A changed file must keep its size this long before it is read. Default: 50 ms. */
+  reloadStabilityMs?: number;
+  /** File events closer together than this are one deploy. Default: 20 ms. */
+  reloadDebounceMs?: number;
+  /**
+   * A call that must succeed on every new instance before it takes traffic, at start and on each
+   * reload (PM2's `wait_ready`). The instance is reset after it. Default: none.
+   */
+  probe?: { fn: string; input?: CallInput };
+  /** Reject a new version that lacks a function the running version exports. Default: true. */
+  requireExports?: boolean;
+  /** Roll a new version back when it fails soon after deploy; `false` disables. Default: `{}`. */
+  rollback?: RollbackOptions | false;
+}
+
+/** What a successful reload did. */
+export interface ReloadResult {
+  /** Version before and after. */
+  from: number;
+  to: number;
+  /** sha256 of the new module bytes, hex. */
+  hash: string;
+  /** From reading the bytes to new calls going to the new threads, in ms. */
+  durationMs: number;
 }
 
 /** Per-call options of a {@link Worker}. */
@@ -146,6 +180,12 @@ export interface WorkerEvents {
   failure: [error: WasmtubeError];
   /** No call is queued or running any more. */
   drain: [];
+  /** A new version took traffic. */
+  reload: [event: ReloadResult];
+  /** A deploy was not loaded (`ERR_RELOAD_REJECTED`); the running version keeps serving. */
+  'reload-error': [error: WasmtubeError];
+  /** A new version failed too often and the previous content was restored as version `to`. */
+  rollback: [event: { from: number; to: number; hash: string; restoredHash: string }];
 }
 
 interface PendingCall {
@@ -187,6 +227,12 @@ const OPTION_KEYS = new Set([
   'supervisor',
   'supervision',
   'maxMemoryMb',
+  'watch',
+  'reloadStabilityMs',
+  'reloadDebounceMs',
+  'probe',
+  'requireExports',
+  'rollback',
   ...Object.keys(DEFAULTS),
 ]);
 /** How often in-flight calls are checked against their timeouts. */
@@ -227,9 +273,23 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   #degradedSince: number | undefined;
   #recovering = false;
   #stopping: Promise<void> | undefined;
+  #hash: string;
+  #watcher: WasmFileWatcher | undefined;
+  readonly #reloads = new SerialQueue();
+  #rollbackWatch: RollbackWatch | undefined;
+  /** Content that was rolled back; not loaded again until the file changes to something else. */
+  #rejectedHash: string | undefined;
+  readonly #probe: ThreadData['probe'];
 
-  private constructor(options: WorkerOptions, compiled: CompiledModule, threads: number) {
+  private constructor(
+    options: WorkerOptions,
+    compiled: CompiledModule,
+    hash: string,
+    threads: number,
+  ) {
     super();
+    this.#hash = hash;
+    this.#probe = options.probe && toProbe(options.probe);
     this.#options = { ...DEFAULTS, ...options };
     this.#name = options.name;
     this.#threads = threads;
@@ -248,12 +308,17 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const bytes =
       options.wasmFile !== undefined ? readWasmFile(options.wasmFile) : options.wasmBinary!;
     const compiled = compileModule(bytes, { maxMemoryMb: options.maxMemoryMb });
-    const worker = new Worker(options, compiled, threads);
+    const worker = new Worker(options, compiled, sha256(bytes), threads);
     if (worker.#name !== undefined) register(worker.#name, worker);
     try {
       worker.#pool = await worker.#startPool(compiled, 0);
+      if (options.wasmFile !== undefined && options.watch !== false) {
+        await worker.#watch(options.wasmFile);
+      }
     } catch (error) {
       if (worker.#name !== undefined) unregister(worker.#name, worker);
+      await worker.#pool?.destroy();
+      await worker.#watcher?.close();
       throw error;
     }
     worker.#supervisor.add(worker);
@@ -402,10 +467,133 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     return this.stop();
   }
 
+  /** sha256 (hex) of the module bytes being served. */
+  get hash(): string {
+    return this.#hash;
+  }
+
+  /**
+   * Deploys a new version on demand (the waPC `replace_module` analogue): `bytes`, or the
+   * `wasmFile` read again. The bytes are compiled, checked for the exports the running version
+   * has, and started (and probed) on a new set of threads while the old ones keep serving; then
+   * new calls go to the new threads, calls not yet started move to them, and the old threads
+   * finish what they were running and exit. Every call is served wholly by one version.
+   * Rejects with `ERR_RELOAD_REJECTED` (the running version keeps serving).
+   */
+  reload(bytes?: Uint8Array): Promise<ReloadResult> {
+    return this.#reloads.run(() => this.#reload(bytes));
+  }
+
+  async #reload(given: Uint8Array | undefined): Promise<ReloadResult> {
+    const started = performance.now();
+    const from = this.#version;
+    const reject = (message: string, cause?: unknown): never => {
+      throw new ReloadRejectedError(`Version ${from} keeps serving: ${message}`, {
+        cause,
+        details: { version: from, file: this.#options.wasmFile },
+      });
+    };
+    if (this.#state !== 'running') reject(`the worker is ${this.#state}.`);
+    let bytes = given;
+    if (bytes === undefined) {
+      if (this.#options.wasmFile === undefined) {
+        reject('reload() without bytes needs a worker started from wasmFile.');
+      }
+      try {
+        bytes = readWasmFile(this.#options.wasmFile!);
+      } catch (error) {
+        reject(`the file could not be read (${(error as Error).message})`, error);
+      }
+    }
+    const hash = sha256(bytes!);
+    if (hash === this.#rejectedHash) {
+      reject(`this content (${hash.slice(0, 12)}) was rolled back; deploy a different build.`);
+    }
+    let compiled!: CompiledModule;
+    try {
+      compiled = compileModule(bytes!, { maxMemoryMb: this.#options.maxMemoryMb });
+    } catch (error) {
+      reject(`the new module was rejected: ${(error as Error).message}`, error);
+    }
+    if (this.#options.requireExports !== false) {
+      const missing = missingFunctions(this.#compiled, compiled);
+      if (missing.length > 0) {
+        reject(
+          `the new module lacks functions the running version exports: ${missing.join(', ')}. ` +
+            `Pass requireExports: false to allow removing functions.`,
+        );
+      }
+    }
+    const previous = { compiled: this.#compiled, hash: this.#hash };
+    try {
+      await this.#swapPool(compiled, from + 1);
+    } catch (error) {
+      reject(`the new version did not start: ${(error as Error).message}`, error);
+    }
+    if (this.#version !== from + 1) reject(`the worker stopped during the reload.`);
+    this.#hash = hash;
+    this.#rejectedHash = undefined;
+    const rollback = this.#options.rollback;
+    this.#rollbackWatch =
+      rollback === false
+        ? undefined
+        : new RollbackWatch(from + 1, hash, previous, {
+            maxFailures: rollback?.maxFailures ?? 3,
+            minUptimeMs: rollback?.minUptimeMs ?? 10_000,
+          });
+    const result = { from, to: from + 1, hash, durationMs: performance.now() - started };
+    this.emit('reload', result);
+    return result;
+  }
+
+  async #watch(file: string): Promise<void> {
+    const watcher = new WasmFileWatcher(file, {
+      stabilityMs: this.#options.reloadStabilityMs ?? 50,
+      debounceMs: this.#options.reloadDebounceMs ?? 20,
+    });
+    this.#watcher = watcher;
+    watcher.on('change', () => {
+      this.reload().catch((error: WasmtubeError) => this.emit('reload-error', error));
+    });
+    watcher.on('error', (error) =>
+      this.emit(
+        'reload-error',
+        new ReloadRejectedError(`Watching ${file} failed: ${(error as Error).message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    await watcher.whenReady();
+  }
+
+  /** Counts a trap or crash against a freshly deployed version; rolls it back past the limit. */
+  #noteFailure(version: number): void {
+    const watch = this.#rollbackWatch;
+    if (!watch?.failure(version)) return;
+    this.#rollbackWatch = undefined;
+    this.#reloads
+      .run(async () => {
+        if (this.#state !== 'running' || this.#version !== watch.version) return;
+        await this.#swapPool(watch.previous.compiled, this.#version + 1);
+        this.#hash = watch.previous.hash;
+        this.#rejectedHash = watch.hash;
+        this.emit('rollback', {
+          from: watch.version,
+          to: this.#version,
+          hash: watch.hash,
+          restoredHash: watch.previous.hash,
+        });
+      })
+      .catch((error: unknown) =>
+        this.#supervisor.reportCrash(this, { reason: 'rollback failed', error }),
+      );
+  }
+
   /** Supervisor hook: replaces every thread (fresh instances), without losing calls. */
   async restart(_reason: string): Promise<void> {
     if (this.#state !== 'running') return;
-    await this.#swapPool(this.#compiled, this.#version);
+    // Through the reload queue: a restart and a reload never swap pools at the same time.
+    await this.#reloads.run(() => this.#swapPool(this.#compiled, this.#version));
     this.#stats.restarts++;
     this.emit('restart', { reason: 'supervisor', version: this.#version });
   }
@@ -533,6 +721,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     if (error.code === 'ERR_GUEST_TRAP' || error.code === 'ERR_MEMORY_LIMIT') {
       this.#stats.traps++;
       this.emit('trap', { fn: call.fn, error, threadId: info.threadId });
+      this.#noteFailure(info.version);
     }
     this.#settle(call, error);
   }
@@ -676,7 +865,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#degradedSince = undefined;
     this.#recovering = true;
     this.#supervisor.reportCrash(this, { reason: 'threads failed to start' });
-    this.#swapPool(this.#compiled, this.#version)
+    this.#reloads
+      .run(() => this.#swapPool(this.#compiled, this.#version))
       .catch((error) => this.#supervisor.reportCrash(this, { reason: 'restart failed', error }))
       .finally(() => (this.#recovering = false));
   }
@@ -695,6 +885,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         maxInstanceAgeMs: options.maxInstanceAgeMs,
         maxMemoryBytes: options.recycleMemoryMb * 1024 * 1024,
       },
+      probe: this.#probe,
     };
     const pool = new ThreadPool({
       data,
@@ -748,6 +939,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.emit('restart', { reason, threadId, exitCode, version: pool.version });
     if (reason === 'crash') {
       this.#crashedThreads.add(threadId);
+      this.#noteFailure(pool.version);
       this.#supervisor.reportCrash(this, {
         reason: `thread exited with code ${exitCode}`,
         threadId,
@@ -771,6 +963,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   async #shutdown(): Promise<void> {
     this.#stopWatchdog();
+    await this.#watcher?.close();
     if (this.#name !== undefined) unregister(this.#name, this);
     this.#supervisor.remove(this);
     const pools = [this.#pool, ...this.#retiring];
@@ -865,4 +1058,21 @@ function checkOptions(options: WorkerOptions): number {
     throw new InvalidArgumentError('options.maxCallsPerInstance and startTimeoutMs must be > 0.');
   }
   return threads;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Validates the probe once, and encodes its JSON here, like a call's. */
+function toProbe(probe: { fn: string; input?: CallInput }): ThreadData['probe'] {
+  if (typeof probe !== 'object' || typeof probe.fn !== 'string' || probe.fn === '') {
+    throw new InvalidArgumentError('options.probe must be { fn, input? } with a function name.');
+  }
+  const input = probe.input ?? { data: null };
+  const kind = inputKind(input, undefined);
+  return {
+    fn: probe.fn,
+    input: kind === 'data' ? { bytes: encodeJson((input as { data: unknown }).data) } : input,
+  };
 }

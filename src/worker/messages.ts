@@ -15,6 +15,8 @@ export interface ThreadData {
   /** File URL of a module whose default export returns the guest's imports; evaluated per thread. */
   importsModule: string | undefined;
   recycle: RecyclePolicy;
+  /** A call that must succeed on every new instance before the thread reports ready. */
+  probe: { fn: string; input: CallInput } | undefined;
 }
 
 /** When a thread replaces its instance with a fresh one, between calls. */

@@ -4,7 +4,7 @@
  * instance exists.
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { serializeError } from '../errors.js';
+import { ProbeFailedError, serializeError } from '../errors.js';
 import { Wasmtube } from '../wasmtube.js';
 import { CallCell, epochNow } from './call-cell.js';
 import type { ThreadData, ThreadResponse, ThreadStatusMessage, ThreadTask } from './messages.js';
@@ -18,6 +18,7 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
     const imports = data.importsModule ? await loadImports(data.importsModule) : undefined;
     const options = { resultHeadroomBytes: data.resultHeadroomBytes, imports };
     bridge = Wasmtube.fromCompiled(data.compiled, options);
+    if (data.probe) await probe(bridge, data.probe);
   } catch (error) {
     post({
       wasmtube: 'start-failed',
@@ -71,6 +72,20 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
       finishedAt: epochNow(),
     };
   }
+}
+
+/** Runs the probe call, then resets the instance so traffic starts from a clean state. */
+async function probe(bridge: Wasmtube, { fn, input }: NonNullable<ThreadData['probe']>) {
+  try {
+    await bridge.callFunction(fn, input, { returns: 'bytes' });
+  } catch (error) {
+    throw new ProbeFailedError(
+      `The probe call ${fn} failed on a new instance of version ${data.version}: ` +
+        `${(error as Error).message}`,
+      { cause: error, details: { fn, version: data.version } },
+    );
+  }
+  bridge.reset();
 }
 
 async function loadImports(specifier: string): Promise<WebAssembly.Imports> {
