@@ -8,7 +8,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fixtures="$root/test/fixtures"
 
 # Rust guest crates under test/, each built to test/fixtures/<crate>.wasm.
-crates=(wasm_test)
+crates=(wasm_test wasi_test)
 # Folders of .wat files, each compiled to <folder>/../<name>.wasm.
 wat_dirs=(test/fixtures/wat)
 
@@ -27,7 +27,9 @@ for crate in "${crates[@]}"; do
   # --locked: the committed Cargo.lock (resolved against Debian's registry) is the one used.
   (cd "$root/test/$crate" && env PATH="/usr/bin:$PATH" RUSTC="$rustc" "$cargo" build --release --locked --quiet)
   # install -m 0644: a fixed file mode, not cargo's executable bit.
-  install -m 0644 "$root/test/$crate/target/wasm32-unknown-unknown/release/$crate.wasm" "$fixtures/$crate.wasm"
+  # The target (wasm32-unknown-unknown or wasm32-wasi) is the one the crate's .cargo/config.toml sets.
+  target="$(sed -n 's/^target = "\(.*\)"/\1/p' "$root/test/$crate/.cargo/config.toml")"
+  install -m 0644 "$root/test/$crate/target/$target/release/$crate.wasm" "$fixtures/$crate.wasm"
   echo "$crate -> test/fixtures/$crate.wasm ($(wc -c <"$fixtures/$crate.wasm") bytes)"
 done
 

@@ -95,6 +95,8 @@ export const ExportNotFoundError = defineError('ERR_EXPORT_NOT_FOUND', 'ExportNo
 export const ExportSignatureError = defineError('ERR_EXPORT_SIGNATURE', 'ExportSignatureError');
 /** The guest trapped (unreachable, panic, out-of-bounds access, stack overflow). */
 export const GuestTrapError = defineError('ERR_GUEST_TRAP', 'GuestTrapError');
+/** A WASI guest called `proc_exit` during a call; `details.exitCode` has the code. */
+export const GuestExitError = defineError('ERR_GUEST_EXIT', 'GuestExitError');
 /** The guest, or the host region for a payload, needed more memory than the cap allows. */
 export const MemoryLimitError = defineError('ERR_MEMORY_LIMIT', 'MemoryLimitError');
 /** A payload written at an explicit `.index(n)` does not fit in the guest's memory. */

@@ -17,6 +17,7 @@ export type {
 export type { ImageFormat } from './bridge/image-codec.js';
 export { detectImageFormat } from './bridge/image-codec.js';
 export type { Placement } from './bridge/guest-memory.js';
+export type { WasiOptions } from './bridge/wasi.js';
 export type { CompiledModule, CompileOptions } from './bridge/compiled-module.js';
 export { compileModule } from './bridge/compiled-module.js';
 export {

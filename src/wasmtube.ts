@@ -9,6 +9,7 @@ import { GuestInstance, type GuestImports } from './bridge/guest-instance.js';
 import type { Placement } from './bridge/guest-memory.js';
 import { preparePayload, shapeResult } from './bridge/payload.js';
 import { abortError, SerialQueue } from './bridge/serial-queue.js';
+import { checkWasiOptions, type WasiOptions } from './bridge/wasi.js';
 import { formatSignature, type FunctionSignature } from './bridge/wasm-binary.js';
 import { InvalidArgumentError } from './errors.js';
 import type {
@@ -34,6 +35,11 @@ export interface WasmtubeOptions extends CompileOptions {
    * imports then fails with `ERR_WASM_INSTANTIATE` naming them.
    */
   imports?: GuestImports;
+  /**
+   * Run the guest with WASI preview 1 (node:wasi). Reactor modules are initialised
+   * (`_initialize`). Nothing is granted by default. Default: no WASI.
+   */
+  wasi?: WasiOptions;
 }
 
 /** An exported function with its signature, as read from the binary. */
@@ -46,7 +52,7 @@ export interface ExportInfo {
 }
 
 const DEFAULTS = { resultHeadroomBytes: 1024 * 1024 } as const;
-const OPTION_KEYS = new Set(['maxMemoryMb', 'resultHeadroomBytes', 'imports']);
+const OPTION_KEYS = new Set(['maxMemoryMb', 'resultHeadroomBytes', 'imports', 'wasi']);
 
 /** The state shared by a bridge and the `.index(n)` views of it: one instance, one queue. */
 interface BridgeCore {
@@ -111,7 +117,7 @@ export class Wasmtube {
    */
   static fromCompiled(compiled: CompiledModule, options: WasmtubeOptions = {}): Wasmtube {
     checkOptions(options);
-    const guest = new GuestInstance(compiled, options.imports);
+    const guest = new GuestInstance(compiled, options.imports, options.wasi);
     const headroom = options.resultHeadroomBytes ?? DEFAULTS.resultHeadroomBytes;
     return new Wasmtube({ guest, queue: new SerialQueue(), headroom }, { kind: 'host-region' });
   }
@@ -253,6 +259,7 @@ function checkOptions(options: WasmtubeOptions): void {
       `options.resultHeadroomBytes must be a non-negative integer, got ${String(headroom)}.`,
     );
   }
+  if (options.wasi !== undefined) checkWasiOptions(options.wasi);
   if (options.imports !== undefined && (typeof options.imports !== 'object' || !options.imports)) {
     throw new InvalidArgumentError('options.imports must be a WebAssembly imports object.');
   }

@@ -1,6 +1,7 @@
 import {
   ExportNotFoundError,
   ExportSignatureError,
+  GuestExitError,
   GuestTrapError,
   MemoryLimitError,
   MemoryNotExportedError,
@@ -9,6 +10,7 @@ import {
 } from '../errors.js';
 import type { CompiledModule } from './compiled-module.js';
 import { GuestMemory } from './guest-memory.js';
+import { createWasi, GuestExit, type WasiOptions } from './wasi.js';
 import { formatSignature, type FunctionSignature, type ValueType } from './wasm-binary.js';
 
 /** The raw WebAssembly imports object handed to instantiation. */
@@ -22,13 +24,15 @@ export type GuestImports = WebAssembly.Imports;
 export class GuestInstance {
   readonly compiled: CompiledModule;
   readonly #imports: GuestImports;
+  readonly #wasi: WasiOptions | undefined;
   #instance!: WebAssembly.Instance;
   #memory!: GuestMemory;
   #generation = 0;
 
-  constructor(compiled: CompiledModule, imports: GuestImports = {}) {
+  constructor(compiled: CompiledModule, imports: GuestImports = {}, wasi?: WasiOptions) {
     this.compiled = compiled;
     this.#imports = imports;
+    this.#wasi = wasi;
     this.#instantiate();
   }
 
@@ -49,10 +53,13 @@ export class GuestInstance {
 
   #instantiate(): void {
     let instance: WebAssembly.Instance;
+    const wasi = this.#wasi && createWasi(this.#wasi);
+    const imports = wasi ? { ...this.#imports, ...wasi.imports } : this.#imports;
     try {
-      instance = new WebAssembly.Instance(this.compiled.module, this.#imports);
+      instance = new WebAssembly.Instance(this.compiled.module, imports);
+      wasi?.initialize(instance);
     } catch (error) {
-      throw instantiateError(this.compiled, error);
+      throw instantiateError(this.compiled, error, wasi !== undefined);
     }
     const memory = instance.exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) {
@@ -139,6 +146,13 @@ function trapError(
   maxPages: number | undefined,
 ): WasmtubeError {
   const reason = error instanceof Error ? error.message : String(error);
+  if (error instanceof GuestExit) {
+    return new GuestExitError(
+      `"${name}" ended the guest with proc_exit(${error.exitCode}). Its instance was reset, so ` +
+        `its state starts over.`,
+      { cause: error, details: { name, exitCode: error.exitCode } },
+    );
+  }
   // A guest cannot tell us why it trapped. When memory grew during the call to at least half the
   // cap, an allocation failing at the cap is by far the likeliest cause (Rust aborts on OOM).
   if (maxPages !== undefined && pagesAtTrap > pagesBefore && pagesAtTrap * 2 >= maxPages) {
@@ -155,14 +169,22 @@ function trapError(
   );
 }
 
-function instantiateError(compiled: CompiledModule, error: unknown): WasmtubeError {
+function instantiateError(
+  compiled: CompiledModule,
+  error: unknown,
+  wasiGranted: boolean,
+): WasmtubeError {
   const reason = error instanceof Error ? error.message : String(error);
   const imports = WebAssembly.Module.imports(compiled.module);
-  const hint =
-    error instanceof WebAssembly.LinkError || error instanceof TypeError
-      ? ` The module imports ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}; ` +
-        `provide them with the imports option.`
-      : ' Its start function failed.';
+  const needsWasi = imports.some((i) => i.module.startsWith('wasi_'));
+  let hint = ' Its start function failed.';
+  if (error instanceof WebAssembly.LinkError || error instanceof TypeError) {
+    hint =
+      ` The module imports ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}; ` +
+      (needsWasi && !wasiGranted
+        ? 'it is a WASI module: pass the wasi option (wasi: {} grants nothing).'
+        : 'provide them with the imports option.');
+  }
   return new WasmInstantiateError(`Instantiating the module failed: ${reason}.${hint}`, {
     cause: error,
     details: { imports },

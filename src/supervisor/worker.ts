@@ -7,6 +7,7 @@ import { compileModule, readWasmFile, type CompiledModule } from '../bridge/comp
 import { encodeJson } from '../bridge/json-codec.js';
 import { inputKind } from '../bridge/payload.js';
 import { SerialQueue } from '../bridge/serial-queue.js';
+import { checkWasiOptions, type WasiOptions } from '../bridge/wasi.js';
 import {
   AbortError,
   CallTimeoutError,
@@ -75,6 +76,8 @@ export interface WorkerOptions {
    * WebAssembly imports object or a function returning it. Default: no imports.
    */
   importsModule?: string | URL;
+  /** WASI preview 1 for the guest, as for `Wasmtube`; nothing granted by default. Default: no WASI. */
+  wasi?: WasiOptions;
   /** V8 heap limits for each thread (JavaScript heap; wasm memory is capped by `maxMemoryMb`). */
   resourceLimits?: ResourceLimits;
   /** The supervisor owning this worker. Default: a new one-for-one supervisor of its own. */
@@ -233,6 +236,7 @@ const OPTION_KEYS = new Set([
   'probe',
   'requireExports',
   'rollback',
+  'wasi',
   ...Object.keys(DEFAULTS),
 ]);
 /** How often in-flight calls are checked against their timeouts. */
@@ -886,6 +890,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         maxMemoryBytes: options.recycleMemoryMb * 1024 * 1024,
       },
       probe: this.#probe,
+      wasi: options.wasi,
     };
     const pool = new ThreadPool({
       data,
@@ -1027,6 +1032,7 @@ function checkOptions(options: WorkerOptions): number {
       );
     }
   }
+  if (options.wasi !== undefined) checkWasiOptions(options.wasi);
   if ((options.wasmFile === undefined) === (options.wasmBinary === undefined)) {
     throw new InvalidArgumentError('Pass exactly one of options.wasmFile and options.wasmBinary.');
   }

@@ -3,6 +3,7 @@
  * on both sides.
  */
 import type { CompiledModule } from '../bridge/compiled-module.js';
+import type { WasiOptions } from '../bridge/wasi.js';
 import type { SerializedError } from '../errors.js';
 import type { CallInput, ResultKind } from '../types.js';
 
@@ -17,6 +18,7 @@ export interface ThreadData {
   recycle: RecyclePolicy;
   /** A call that must succeed on every new instance before the thread reports ready. */
   probe: { fn: string; input: CallInput } | undefined;
+  wasi: WasiOptions | undefined;
 }
 
 /** When a thread replaces its instance with a fresh one, between calls. */

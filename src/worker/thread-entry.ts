@@ -16,7 +16,7 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
   let bridge: Wasmtube;
   try {
     const imports = data.importsModule ? await loadImports(data.importsModule) : undefined;
-    const options = { resultHeadroomBytes: data.resultHeadroomBytes, imports };
+    const options = { resultHeadroomBytes: data.resultHeadroomBytes, imports, wasi: data.wasi };
     bridge = Wasmtube.fromCompiled(data.compiled, options);
     if (data.probe) await probe(bridge, data.probe);
   } catch (error) {
