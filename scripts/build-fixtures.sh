@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Rebuilds the committed WebAssembly test fixtures in test/fixtures/ from source:
-# Rust crates with Debian's offline toolchain, .wat files with the npm `wabt` package.
-# Runnable from any directory. See /work/shared/GUESTS.md for the toolchain.
+# Rebuilds the committed WebAssembly guests from source: the test fixtures in test/fixtures/ and
+# the example guests in examples/. Rust crates with Debian's offline toolchain, .wat files with
+# the npm `wabt` package. Runnable from any directory. See /work/shared/GUESTS.md for the toolchain.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-fixtures="$root/test/fixtures"
 
-# Rust guest crates under test/, each built to test/fixtures/<crate>.wasm.
-crates=(wasm_test wasi_test)
+# Rust guest crates, as "crate folder:output folder" (relative to the repository root). Each is
+# built for the target its .cargo/config.toml names, to <output folder>/<crate name>.wasm.
+crates=(test/wasm_test:test/fixtures test/wasi_test:test/fixtures test/alloc_test:test/fixtures
+  test/host_test:test/fixtures)
+for dir in "$root"/examples/guests/*/; do
+  [[ -f "$dir/Cargo.toml" ]] && crates+=("examples/guests/$(basename "$dir"):examples")
+done
 # Folders of .wat files, each compiled to <folder>/../<name>.wasm.
 wat_dirs=(test/fixtures/wat)
 
@@ -22,15 +26,25 @@ done
 [[ -e /usr/bin/rust-lld ]] \
   || { echo "error: /usr/bin/rust-lld is missing or a dangling link (apt-get install lld-14)" >&2; exit 1; }
 
-for crate in "${crates[@]}"; do
-  echo "building $crate"
+for entry in "${crates[@]}"; do
+  dir="$root/${entry%%:*}"
+  out="$root/${entry#*:}"
+  crate="$(basename "$dir")"
+  # The [build] target of the crate's .cargo/config.toml: wasm32-unknown-unknown or wasm32-wasi.
+  target="$(sed -n 's/^target *= *"\(.*\)"/\1/p' "$dir/.cargo/config.toml")"
+  [[ -n "$target" ]] || { echo "error: $dir/.cargo/config.toml names no [build] target" >&2; exit 1; }
+  [[ -d "/usr/lib/rustlib/$target" ]] \
+    || { echo "error: no std for $target in /usr/lib/rustlib (apt-get install libstd-rust-dev-wasm32)" >&2; exit 1; }
+  echo "building $crate ($target)"
   # --locked: the committed Cargo.lock (resolved against Debian's registry) is the one used.
-  (cd "$root/test/$crate" && env PATH="/usr/bin:$PATH" RUSTC="$rustc" "$cargo" build --release --locked --quiet)
+  (cd "$dir" && env PATH="/usr/bin:$PATH" RUSTC="$rustc" "$cargo" build --release --locked --quiet)
   # install -m 0644: a fixed file mode, not cargo's executable bit.
-  # The target (wasm32-unknown-unknown or wasm32-wasi) is the one the crate's .cargo/config.toml sets.
-  target="$(sed -n 's/^target = "\(.*\)"/\1/p' "$root/test/$crate/.cargo/config.toml")"
-  install -m 0644 "$root/test/$crate/target/$target/release/$crate.wasm" "$fixtures/$crate.wasm"
-  echo "$crate -> test/fixtures/$crate.wasm ($(wc -c <"$fixtures/$crate.wasm") bytes)"
+  install -m 0644 "$dir/target/$target/release/$crate.wasm" "$out/$crate.wasm"
+  echo "$crate -> ${entry#*:}/$crate.wasm ($(wc -c <"$out/$crate.wasm") bytes)"
 done
 
 node "$root/scripts/build-wat.mjs" "${wat_dirs[@]}"
+
+# AssemblyScript guests; asconfig.json holds the flags and the output path.
+"$root/node_modules/.bin/asc" --config "$root/test/as_alloc/asconfig.json"
+echo "as_alloc -> test/fixtures/as_alloc.wasm ($(wc -c <"$root/test/fixtures/as_alloc.wasm") bytes)"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fails if the committed test/fixtures/*.wasm are not exactly what their sources build to:
+# Fails if the committed test/fixtures/*.wasm and examples/*.wasm are not exactly what their
+# sources build to:
 # rebuilds them, then asks git whether any .wasm changed, vanished or is untracked.
 # Runnable from any directory; the rebuilt files are left in place for inspection.
 set -euo pipefail
@@ -11,7 +12,7 @@ bash scripts/build-fixtures.sh
 
 # Porcelain lines are "XY path": X is the index against HEAD, Y the work tree against
 # the index; "??" is untracked. Any line at all means a fixture is not committed as built.
-changed="$(git status --porcelain --untracked-files=all -- 'test/fixtures/*.wasm')"
+changed="$(git status --porcelain --untracked-files=all -- 'test/fixtures/*.wasm' 'examples/*.wasm')"
 if [[ -n "$changed" ]]; then
   echo >&2
   echo "error: rebuilt fixtures differ from the committed ones (or are not committed):" >&2

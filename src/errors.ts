@@ -95,6 +95,10 @@ export const ExportNotFoundError = defineError('ERR_EXPORT_NOT_FOUND', 'ExportNo
 export const ExportSignatureError = defineError('ERR_EXPORT_SIGNATURE', 'ExportSignatureError');
 /** The guest trapped (unreachable, panic, out-of-bounds access, stack overflow). */
 export const GuestTrapError = defineError('ERR_GUEST_TRAP', 'GuestTrapError');
+/** The guest returned an error result (allocator ABI, waPC); `details.guestMessage` has its message. */
+export const GuestErrorError = defineError('ERR_GUEST_ERROR', 'GuestErrorError');
+/** A host function the guest called threw, or did not answer; `details.function` names it. */
+export const HostFunctionError = defineError('ERR_HOST_FUNCTION', 'HostFunctionError');
 /** A WASI guest called `proc_exit` during a call; `details.exitCode` has the code. */
 export const GuestExitError = defineError('ERR_GUEST_EXIT', 'GuestExitError');
 /** The guest, or the host region for a payload, needed more memory than the cap allows. */

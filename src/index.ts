@@ -18,6 +18,10 @@ export type { ImageFormat } from './bridge/image-codec.js';
 export { detectImageFormat } from './bridge/image-codec.js';
 export type { Placement } from './bridge/guest-memory.js';
 export type { WasiOptions } from './bridge/wasi.js';
+export type { Abi, Convention } from './bridge/conventions.js';
+export type { HostFunction, HostFunctions } from './bridge/host-functions.js';
+export type { TypedCallOptions } from './bridge/typed-call.js';
+export type { TypedValue, TypedResult } from './bridge/typed-values.js';
 export type { CompiledModule, CompileOptions } from './bridge/compiled-module.js';
 export { compileModule } from './bridge/compiled-module.js';
 export {

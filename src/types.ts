@@ -1,8 +1,13 @@
 import type { RgbImage } from './bridge/image-codec.js';
 
-/** JSON input: `data` is encoded with `JSON.stringify` and written into the guest's memory. */
+/**
+ * Structured input: `data` is encoded with `JSON.stringify` (default) or as MessagePack
+ * (`codec: 'msgpack'`, by msgpackr) and written into the guest's memory.
+ */
 export interface DataInput {
   data: unknown;
+  /** Default: `'json'`. The result is decoded with the same codec unless `returns` says otherwise. */
+  codec?: 'json' | 'msgpack';
 }
 
 /** Raw bytes in; by default raw bytes out. */
@@ -26,11 +31,12 @@ export type CallInput = DataInput | BytesInput | ImageInput;
 /**
  * How to read the guest's result:
  * - `json` (default for `data` and `image` calls): UTF-8 JSON, parsed.
+ * - `msgpack` (default for `{ data, codec: 'msgpack' }`): MessagePack, decoded.
  * - `bytes` (default for `bytes` calls): the raw bytes, as a Buffer.
  * - `rgb`: `width * height * 3` raw RGB bytes, the size of the input image, as an {@link RgbImage}.
  * - `png`, `jpeg`, `webp`: the same RGB result, encoded by sharp.
  */
-export type ResultKind = 'json' | 'bytes' | 'rgb' | 'png' | 'jpeg' | 'webp';
+export type ResultKind = 'json' | 'msgpack' | 'bytes' | 'rgb' | 'png' | 'jpeg' | 'webp';
 
 /** Per-call options. */
 export interface CallOptions<R extends ResultKind = ResultKind> {
@@ -43,6 +49,7 @@ export interface CallOptions<R extends ResultKind = ResultKind> {
 /** The value a call resolves to for each {@link ResultKind}. */
 export interface ResultTypes<T> {
   json: T;
+  msgpack: T;
   bytes: Buffer;
   rgb: RgbImage;
   png: Buffer;

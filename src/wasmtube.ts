@@ -5,12 +5,22 @@ import {
   type CompiledModule,
   type CompileOptions,
 } from './bridge/compiled-module.js';
-import { GuestInstance, type GuestImports } from './bridge/guest-instance.js';
+import { callAllocAbi } from './bridge/abi-alloc.js';
+import {
+  checkWapcOptions,
+  wapcHandlers,
+  type WapcHandlers,
+  type WapcHostCall,
+} from './bridge/abi-wapc.js';
+import { callAbi, type Abi } from './bridge/conventions.js';
+import { describeExports, type ExportInfo } from './bridge/describe-exports.js';
+import { GuestInstance, type GuestHost, type GuestImports } from './bridge/guest-instance.js';
+import { hostSignatures, invokeSync, type HostFunctions } from './bridge/host-functions.js';
+import { typedCall, type TypedCallOptions } from './bridge/typed-call.js';
 import type { Placement } from './bridge/guest-memory.js';
 import { preparePayload, shapeResult } from './bridge/payload.js';
 import { abortError, SerialQueue } from './bridge/serial-queue.js';
 import { checkWasiOptions, type WasiOptions } from './bridge/wasi.js';
-import { formatSignature, type FunctionSignature } from './bridge/wasm-binary.js';
 import { InvalidArgumentError } from './errors.js';
 import type {
   BytesInput,
@@ -21,6 +31,8 @@ import type {
   ResultTypes,
   RgbImage,
 } from './types.js';
+
+export type { ExportInfo };
 
 /** Options for {@link Wasmtube.fromFile} and {@link Wasmtube.fromBinary}. */
 export interface WasmtubeOptions extends CompileOptions {
@@ -40,25 +52,42 @@ export interface WasmtubeOptions extends CompileOptions {
    * (`_initialize`). Nothing is granted by default. Default: no WASI.
    */
   wasi?: WasiOptions;
-}
-
-/** An exported function with its signature, as read from the binary. */
-export interface ExportInfo {
-  name: string;
-  /** `undefined` if the binary uses features the signature reader does not cover. */
-  signature: FunctionSignature | undefined;
-  /** The signature in text form, e.g. `(i32, i32) -> i32`. */
-  type: string;
+  /**
+   * Functions the guest may import, with their types (docs/ABI.md): strings and bytes arrive
+   * decoded, results are written back. In-process they must be synchronous. Default: none.
+   */
+  hostFunctions?: HostFunctions;
+  /**
+   * The protocol for `callFunction`: `'auto'` picks waPC for modules exporting `__guest_call`,
+   * the allocator ABI for functions returning i64 in modules exporting
+   * `wasmtube_alloc`/`wasmtube_free`, else the Wasmtube ABI. Default: `'auto'`.
+   */
+  abi?: Abi;
+  /** waPC guests: answers their `__host_call`s (synchronously, in-process). Default: none. */
+  hostCall?: WapcHostCall;
+  /** waPC guests: receives `__console_log` lines. Default: `NODE_DEBUG=wasmtube` output. */
+  logger?: (message: string) => void;
 }
 
 const DEFAULTS = { resultHeadroomBytes: 1024 * 1024 } as const;
-const OPTION_KEYS = new Set(['maxMemoryMb', 'resultHeadroomBytes', 'imports', 'wasi']);
+const OPTION_KEYS = new Set([
+  'maxMemoryMb',
+  'resultHeadroomBytes',
+  'imports',
+  'wasi',
+  'hostFunctions',
+  'abi',
+  'hostCall',
+  'logger',
+]);
+const ABIS: readonly Abi[] = ['auto', 'wasmtube', 'alloc', 'wapc'];
 
 /** The state shared by a bridge and the `.index(n)` views of it: one instance, one queue. */
 interface BridgeCore {
   guest: GuestInstance;
   queue: SerialQueue;
   headroom: number;
+  abi: Abi;
 }
 
 /**
@@ -115,11 +144,29 @@ export class Wasmtube {
    * Instantiates an already compiled module (as posted to a worker thread) without recompiling.
    * `options.maxMemoryMb` is ignored here: the cap is part of the compiled module.
    */
-  static fromCompiled(compiled: CompiledModule, options: WasmtubeOptions = {}): Wasmtube {
+  static fromCompiled(
+    compiled: CompiledModule,
+    options: WasmtubeOptions = {},
+    /** @internal Host functions and waPC callbacks run elsewhere (a Worker's main thread). */
+    remote?: { host?: GuestHost | undefined; wapc?: WapcHandlers | undefined },
+  ): Wasmtube {
     checkOptions(options);
-    const guest = new GuestInstance(compiled, options.imports, options.wasi);
+    const functions = options.hostFunctions;
+    const host =
+      remote?.host ??
+      (functions && { signatures: hostSignatures(functions), invoke: invokeSync(functions) });
+    const guest = new GuestInstance(compiled, {
+      imports: options.imports,
+      wasi: options.wasi,
+      host,
+      wapc: remote?.wapc ?? wapcHandlers(options),
+    });
     const headroom = options.resultHeadroomBytes ?? DEFAULTS.resultHeadroomBytes;
-    return new Wasmtube({ guest, queue: new SerialQueue(), headroom }, { kind: 'host-region' });
+    const abi = options.abi ?? 'auto';
+    return new Wasmtube(
+      { guest, queue: new SerialQueue(), headroom, abi },
+      { kind: 'host-region' },
+    );
   }
 
   /**
@@ -160,13 +207,9 @@ export class Wasmtube {
     this.#core.guest.reset();
   }
 
-  /** The guest's exported functions and their signatures. */
+  /** The guest's exported functions, their signatures and calling conventions. */
   exports(): ExportInfo[] {
-    const info = this.#core.guest.compiled.info;
-    return this.#core.guest.functionNames().map((name) => {
-      const signature = info?.exports.find((e) => e.name === name)?.signature;
-      return { name, signature, type: signature ? formatSignature(signature) : 'unknown' };
-    });
+    return describeExports(this.#core.guest.compiled);
   }
 
   /**
@@ -211,16 +254,66 @@ export class Wasmtube {
     const result = await core.queue.run(async () => {
       const prepared = await preparing;
       if (signal?.aborted) throw abortError(signal);
-      const bytes = callWasmtubeAbi(core.guest, {
-        fn: name,
-        payload: prepared.bytes,
-        image: prepared.image,
-        placement: this.#placement,
-        headroom: core.headroom,
-      });
+      const { guest } = core;
+      const info = guest.compiled.info;
+      const abi = callAbi(core.abi, info, guest.hasAllocator, guest.isWapc, name);
+      const call = { fn: name, payload: prepared.bytes, image: prepared.image };
+      let bytes: Uint8Array;
+      if (abi === 'wapc') {
+        if (prepared.image) {
+          throw new InvalidArgumentError('waPC operations take data or bytes, not images.');
+        }
+        bytes = guest.wapcCall(name, prepared.bytes);
+      } else if (abi === 'alloc') {
+        bytes = callAllocAbi(guest, call);
+      } else {
+        bytes = callWasmtubeAbi(guest, {
+          ...call,
+          placement: this.#placement,
+          headroom: core.headroom,
+        });
+      }
       return { bytes, prepared };
     }, signal);
     return shapeResult(result.bytes, result.prepared, name);
+  }
+
+  /**
+   * Invokes waPC operation `operation` with an opaque payload and resolves the guest's response
+   * (the wapc crate's `WapcHost::call`). A guest error is `ERR_GUEST_ERROR` with its message.
+   * @example
+   * ```ts
+   * const reply = await Wasmtube.fromFile('wapc.wasm', { hostCall }).invoke('echo', payload);
+   * ```
+   */
+  invoke(operation: string, payload: Uint8Array = new Uint8Array()): Promise<Buffer> {
+    return this.callFunction(operation, { bytes: payload }, { returns: 'bytes' });
+  }
+
+  /**
+   * Calls an export with plain values, checked against its real signature (Hyperlight's
+   * `call_guest_function`): numbers, bigints (i64), booleans, and strings and bytes passed
+   * through guest memory with the allocator ABI. See docs/ABI.md.
+   *
+   * @example
+   * ```ts
+   * await bridge.call('add', [2, 3]);                            // → 5
+   * await bridge.call('greet', ['Ada'], { returns: 'string' });  // → 'Hello, Ada!'
+   * ```
+   */
+  async call<T = unknown>(
+    name: string,
+    args: unknown[] = [],
+    options: TypedCallOptions & { signal?: AbortSignal } = {},
+  ): Promise<T> {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError('The function name must be a non-empty string.');
+    }
+    const { signal, ...typed } = options;
+    return this.#core.queue.run(() => {
+      if (signal?.aborted) throw abortError(signal);
+      return typedCall(this.#core.guest, name, args, typed) as T;
+    }, signal);
   }
 
   /**
@@ -260,6 +353,12 @@ function checkOptions(options: WasmtubeOptions): void {
     );
   }
   if (options.wasi !== undefined) checkWasiOptions(options.wasi);
+  checkWapcOptions(options);
+  if (options.abi !== undefined && !ABIS.includes(options.abi)) {
+    throw new InvalidArgumentError(
+      `options.abi must be one of ${ABIS.join(', ')}, got ${String(options.abi)}.`,
+    );
+  }
   if (options.imports !== undefined && (typeof options.imports !== 'object' || !options.imports)) {
     throw new InvalidArgumentError('options.imports must be a WebAssembly imports object.');
   }

@@ -9,12 +9,42 @@ import {
   type WasmtubeError,
 } from '../errors.js';
 import type { CompiledModule } from './compiled-module.js';
+import { hasAllocator } from './conventions.js';
+import {
+  checkAgainstImports,
+  HostCallFailure,
+  hostFunctionError,
+  hostImports,
+  type HostSignatures,
+} from './host-functions.js';
 import { GuestMemory } from './guest-memory.js';
-import { createWasi, GuestExit, type WasiOptions } from './wasi.js';
+import { createWasi, GuestExit, type WasiContext, type WasiOptions } from './wasi.js';
+import {
+  GUEST_CALL,
+  isWapcModule,
+  WapcSession,
+  wapcHandlers,
+  type WapcHandlers,
+} from './abi-wapc.js';
 import { formatSignature, type FunctionSignature, type ValueType } from './wasm-binary.js';
 
 /** The raw WebAssembly imports object handed to instantiation. */
 export type GuestImports = WebAssembly.Imports;
+
+/** Host functions granted to a guest: their declared types and how to run them. */
+export interface GuestHost {
+  signatures: HostSignatures;
+  invoke: (module: string, name: string, args: unknown[]) => unknown;
+}
+
+/** What a guest instance is given besides its module. */
+export interface GuestInstanceOptions {
+  imports?: GuestImports | undefined;
+  wasi?: WasiOptions | undefined;
+  host?: GuestHost | undefined;
+  /** Host callbacks for waPC modules (those exporting `__guest_call`). */
+  wapc?: WapcHandlers | undefined;
+}
 
 /**
  * One live instance of a compiled module and its memory. Owns the instance lifecycle: it
@@ -23,16 +53,30 @@ export type GuestImports = WebAssembly.Imports;
  */
 export class GuestInstance {
   readonly compiled: CompiledModule;
+  /** The module exports wasmtube_alloc and wasmtube_free (the allocator ABI). */
+  readonly hasAllocator: boolean;
   readonly #imports: GuestImports;
   readonly #wasi: WasiOptions | undefined;
+  readonly #host: GuestHost | undefined;
+  readonly #wapcHandlers: WapcHandlers | undefined;
+  #wapc: WapcSession | undefined;
+  /** The module speaks waPC (exports `__guest_call`). */
+  readonly isWapc: boolean;
   #instance!: WebAssembly.Instance;
   #memory!: GuestMemory;
   #generation = 0;
+  /** Exports already checked against a signature, for this instance. */
+  #resolved = new Map<string, CallableFunction>();
 
-  constructor(compiled: CompiledModule, imports: GuestImports = {}, wasi?: WasiOptions) {
+  constructor(compiled: CompiledModule, options: GuestInstanceOptions = {}) {
     this.compiled = compiled;
-    this.#imports = imports;
-    this.#wasi = wasi;
+    this.hasAllocator = hasAllocator(WebAssembly.Module.exports(compiled.module));
+    this.#imports = options.imports ?? {};
+    this.#wasi = options.wasi;
+    this.#host = options.host;
+    this.isWapc = isWapcModule(WebAssembly.Module.exports(compiled.module));
+    this.#wapcHandlers = options.wapc ?? wapcHandlers({});
+    if (this.#host) checkAgainstImports(this.#host.signatures, compiled.info);
     this.#instantiate();
   }
 
@@ -54,12 +98,13 @@ export class GuestInstance {
   #instantiate(): void {
     let instance: WebAssembly.Instance;
     const wasi = this.#wasi && createWasi(this.#wasi);
-    const imports = wasi ? { ...this.#imports, ...wasi.imports } : this.#imports;
+    const host = this.#host && hostImports(this.#host.signatures, () => this, this.#host.invoke);
+    const wapc = this.isWapc ? new WapcSession(this.#wapcHandlers!) : undefined;
+    const imports = { ...this.#imports, ...wasi?.imports, ...host, ...wapc?.imports };
     try {
       instance = new WebAssembly.Instance(this.compiled.module, imports);
-      wasi?.initialize(instance);
     } catch (error) {
-      throw instantiateError(this.compiled, error, wasi !== undefined);
+      throw instantiateError(this.compiled, error, imports);
     }
     const memory = instance.exports.memory;
     if (!(memory instanceof WebAssembly.Memory)) {
@@ -70,25 +115,70 @@ export class GuestInstance {
       );
     }
     this.#instance = instance;
+    this.#resolved = new Map();
     this.#memory = new GuestMemory(memory);
+    this.#wapc = wapc;
+    wapc?.bind(() => this.#memory);
+    try {
+      this.#start(instance, wasi);
+    } catch (error) {
+      throw instantiateError(this.compiled, error, imports);
+    }
     this.#generation++;
+  }
+
+  /** Runs what must run before the first call: WASI initialisation, waPC start functions. */
+  #start(instance: WebAssembly.Instance, wasi: WasiContext | undefined): void {
+    const exported = (name: string) => typeof instance.exports[name] === 'function';
+    if (this.isWapc && exported('_start')) {
+      if (wasi) wasi.start(instance);
+      else (instance.exports._start as () => void)();
+    } else {
+      wasi?.initialize(instance);
+    }
+    if (this.isWapc && exported('wapc_init')) (instance.exports.wapc_init as () => void)();
+  }
+
+  /** One waPC conversation (`__guest_call`); traps are handled as for any call. */
+  wapcCall(operation: string, payload: Uint8Array): Uint8Array {
+    const guestCall = this.exportedFunction(GUEST_CALL);
+    const session = this.#wapc!;
+    return session.call(
+      (opLen, msgLen) => this.invoke(guestCall, operation, [opLen, msgLen]),
+      operation,
+      payload,
+    );
+  }
+
+  /** Exported function `name`, unchecked; `ERR_EXPORT_NOT_FOUND` listing the others if absent. */
+  exportedFunction(name: string): CallableFunction {
+    const fn = this.#instance.exports[name];
+    if (typeof fn === 'function') return fn as CallableFunction;
+    const available = exportedFunctions(this.#instance);
+    const what = fn === undefined ? 'no export named' : 'an export that is not a function named';
+    throw new ExportNotFoundError(
+      `The module has ${what} "${name}". Exported functions: ${available.join(', ') || '(none)'}.`,
+      { details: { name, available } },
+    );
   }
 
   /**
    * Looks up exported function `name` and checks it takes `params` and returns one `result`.
    * Signatures come from the binary; if it could not be read, only the arity is checked.
    */
-  resolve(name: string, params: readonly ValueType[], result: ValueType): CallableFunction {
-    const fn = this.#instance.exports[name];
-    if (typeof fn !== 'function') {
-      const available = exportedFunctions(this.#instance);
-      const what = fn === undefined ? 'no export named' : 'an export that is not a function named';
-      throw new ExportNotFoundError(
-        `The module has ${what} "${name}". Exported functions: ${available.join(', ') || '(none)'}.`,
-        { details: { name, available } },
-      );
-    }
-    const expected: FunctionSignature = { params: [...params], results: [result] };
+  resolve(
+    name: string,
+    params: readonly ValueType[],
+    result: ValueType | 'void',
+  ): CallableFunction {
+    const key = `${name}(${params.join(',')})${result}`;
+    const cached = this.#resolved.get(key);
+    if (cached) return cached;
+    const fn = this.exportedFunction(name);
+    const expected: FunctionSignature = {
+      params: [...params],
+      results: result === 'void' ? [] : [result],
+    };
     const actual = this.compiled.info?.exports.find((e) => e.name === name)?.signature;
     const matches = actual
       ? sameTypes(actual.params, expected.params) && sameTypes(actual.results, expected.results)
@@ -103,6 +193,7 @@ export class GuestInstance {
         { details: { name, expected, actual: actual ?? { arity: fn.length } } },
       );
     }
+    this.#resolved.set(key, fn as CallableFunction);
     return fn as CallableFunction;
   }
 
@@ -146,6 +237,7 @@ function trapError(
   maxPages: number | undefined,
 ): WasmtubeError {
   const reason = error instanceof Error ? error.message : String(error);
+  if (error instanceof HostCallFailure) return hostFunctionError(name, error);
   if (error instanceof GuestExit) {
     return new GuestExitError(
       `"${name}" ended the guest with proc_exit(${error.exitCode}). Its instance was reset, so ` +
@@ -172,21 +264,27 @@ function trapError(
 function instantiateError(
   compiled: CompiledModule,
   error: unknown,
-  wasiGranted: boolean,
+  granted: WebAssembly.Imports,
 ): WasmtubeError {
   const reason = error instanceof Error ? error.message : String(error);
   const imports = WebAssembly.Module.imports(compiled.module);
-  const needsWasi = imports.some((i) => i.module.startsWith('wasi_'));
+  const missing = imports.filter(
+    (i) => (granted[i.module] as Record<string, unknown>)?.[i.name] === undefined,
+  );
   let hint = ' Its start function failed.';
   if (error instanceof WebAssembly.LinkError || error instanceof TypeError) {
+    const names = (missing.length > 0 ? missing : imports).map(
+      (i) => `${i.module}.${i.name} (${i.kind})`,
+    );
     hint =
-      ` The module imports ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}; ` +
-      (needsWasi && !wasiGranted
-        ? 'it is a WASI module: pass the wasi option (wasi: {} grants nothing).'
-        : 'provide them with the imports option.');
+      ` Not granted: ${names.join(', ')}. ` +
+      (missing.some((i) => i.module.startsWith('wasi_'))
+        ? 'It is a WASI module: pass the wasi option (wasi: {} grants nothing). '
+        : '') +
+      'Grant functions with the hostFunctions (or raw imports) option; nothing is granted by default.';
   }
   return new WasmInstantiateError(`Instantiating the module failed: ${reason}.${hint}`, {
     cause: error,
-    details: { imports },
+    details: { imports, missing: missing.map((i) => `${i.module}.${i.name}`) },
   });
 }

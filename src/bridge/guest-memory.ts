@@ -112,6 +112,17 @@ export class GuestMemory {
     return new Uint8Array(this.#memory.buffer, reservation.offset, length).slice();
   }
 
+  /** Throws `ERR_RESULT_OUT_OF_BOUNDS` unless `[offset, offset + length)` is inside memory. */
+  checkRange(offset: number, length: number, what: string): void {
+    if (offset < 0 || length < 0 || offset + length > this.byteLength) {
+      throw new ResultOutOfBoundsError(
+        `${what} gave ${length} bytes at ${offset}, outside the guest's ${this.byteLength}-byte ` +
+          `memory. The guest is broken.`,
+        { details: { offset, length, memoryBytes: this.byteLength } },
+      );
+    }
+  }
+
   /** Copies `length` bytes at `offset` (for inspection and the legacy read API). */
   read(offset: number, length: number): Uint8Array {
     if (offset < 0 || length < 0 || offset + length > this.byteLength) {

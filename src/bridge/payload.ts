@@ -2,8 +2,17 @@ import { InvalidArgumentError, ResultDecodeError } from '../errors.js';
 import type { BytesInput, CallInput, DataInput, ImageInput, ResultKind } from '../types.js';
 import { encodeImage, toRgbImage, type RgbImage } from './image-codec.js';
 import { decodeJson, encodeJson, excerpt } from './json-codec.js';
+import { decodeMsgpack, encodeMsgpack } from './msgpack-codec.js';
 
-const RESULT_KINDS: readonly ResultKind[] = ['json', 'bytes', 'rgb', 'png', 'jpeg', 'webp'];
+const RESULT_KINDS: readonly ResultKind[] = [
+  'json',
+  'msgpack',
+  'bytes',
+  'rgb',
+  'png',
+  'jpeg',
+  'webp',
+];
 
 /** A call's input turned into bytes for the guest, plus how to read its result. */
 export interface PreparedPayload {
@@ -48,6 +57,10 @@ export function inputKind(input: CallInput, returns: ResultKind | undefined): In
       `returns: '${returns}' needs an image input, whose size the result has; use 'bytes' for other calls.`,
     );
   }
+  const codec = (input as DataInput).codec;
+  if (kind === 'data' && codec !== undefined && codec !== 'json' && codec !== 'msgpack') {
+    throw new InvalidArgumentError(`codec must be 'json' or 'msgpack', got ${String(codec)}.`);
+  }
   if (kind === 'bytes' && !((input as BytesInput).bytes instanceof Uint8Array)) {
     throw new InvalidArgumentError('bytes must be a Buffer or Uint8Array.');
   }
@@ -75,10 +88,16 @@ export async function preparePayload(
   if (kind === 'bytes') {
     return { bytes: (input as BytesInput).bytes, image: undefined, returns: returns ?? 'bytes' };
   }
+  return encodeData(input as DataInput, returns);
+}
+
+/** Encodes `{ data, codec }` input; the default result kind follows the codec. */
+export function encodeData(input: DataInput, returns: ResultKind | undefined): PreparedPayload {
+  const msgpack = input.codec === 'msgpack';
   return {
-    bytes: encodeJson((input as DataInput).data),
+    bytes: msgpack ? encodeMsgpack(input.data) : encodeJson(input.data),
     image: undefined,
-    returns: returns ?? 'json',
+    returns: returns ?? (msgpack ? 'msgpack' : 'json'),
   };
 }
 
@@ -91,6 +110,8 @@ export async function shapeResult(
   switch (prepared.returns) {
     case 'json':
       return decodeJson(result, fn);
+    case 'msgpack':
+      return decodeMsgpack(result, fn);
     case 'bytes':
       return Buffer.from(result.buffer, result.byteOffset, result.byteLength);
     default: {

@@ -19,6 +19,8 @@ export interface WasiContext {
   imports: WebAssembly.Imports;
   /** Initialises a reactor (calls `_initialize` if exported) once the instance exists. */
   initialize(instance: WebAssembly.Instance): void;
+  /** Runs a command's `_start`; returns its exit code. */
+  start(instance: WebAssembly.Instance): number;
 }
 
 // Loaded on first use: importing node:wasi prints an ExperimentalWarning, which modules that do
@@ -79,6 +81,14 @@ export function createWasi(options: WasiOptions): WasiContext {
     initialize(instance) {
       if (typeof instance.exports._start === 'function') return; // a command: run per call
       wasi.initialize(instance);
+    },
+    start(instance) {
+      try {
+        return wasi.start(instance);
+      } catch (error) {
+        if (error instanceof GuestExit) return error.exitCode;
+        throw error;
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ResourceLimits, Worker as NodeWorker } from 'node:worker_threads';
+import type { MessagePort, ResourceLimits, Worker as NodeWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { deserializeError, StartTimeoutError, type WasmtubeError } from '../errors.js';
 import {
@@ -22,6 +22,8 @@ export interface ThreadPoolOptions {
 /** Events of a {@link ThreadPool}. */
 export interface ThreadPoolEvents {
   'thread-ready': [threadId: number];
+  /** A thread opened a channel for main-thread host functions. */
+  'host-channel': [port: MessagePort, buffer: SharedArrayBuffer];
   'thread-exit': [threadId: number, exitCode: number];
   'thread-error': [error: unknown];
 }
@@ -131,7 +133,9 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
   #onStatus(message: unknown): void {
     if (!isThreadStatus(message)) return;
     this.trackThreads();
-    if (message.wasmtube === 'ready') {
+    if (message.wasmtube === 'host-channel') {
+      this.emit('host-channel', message.port, message.buffer);
+    } else if (message.wasmtube === 'ready') {
       this.#ready.add(message.threadId);
       this.emit('thread-ready', message.threadId);
       if (this.#ready.size >= this.threads) this.#startup?.resolve();

@@ -4,8 +4,14 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
-import { encodeJson } from '../bridge/json-codec.js';
-import { inputKind } from '../bridge/payload.js';
+import { encodeData, inputKind } from '../bridge/payload.js';
+import type { Abi } from '../bridge/conventions.js';
+import { describeExports, type ExportInfo } from '../bridge/describe-exports.js';
+import { hostSignatures, type HostFunction, type HostFunctions } from '../bridge/host-functions.js';
+import type { TypedCallOptions } from '../bridge/typed-call.js';
+import { serveHostChannel, WAPC_CHANNEL } from '../worker/host-channel.js';
+import type { WapcHostCall } from '../bridge/abi-wapc.js';
+import { debuglog } from 'node:util';
 import { SerialQueue } from '../bridge/serial-queue.js';
 import { checkWasiOptions, type WasiOptions } from '../bridge/wasi.js';
 import {
@@ -25,6 +31,7 @@ import type {
   BytesInput,
   CallInput,
   CallOptions,
+  DataInput,
   ImageInput,
   ResultKind,
   ResultTypes,
@@ -78,6 +85,26 @@ export interface WorkerOptions {
   importsModule?: string | URL;
   /** WASI preview 1 for the guest, as for `Wasmtube`; nothing granted by default. Default: no WASI. */
   wasi?: WasiOptions;
+  /** As for `Wasmtube`. Default: `'auto'`. */
+  abi?: Abi;
+  /**
+   * Host functions that run on the main thread (closures over application state: an audit log,
+   * a database); they may be async — the guest's thread waits for the result. A call's
+   * `timeoutMs` still applies. Default: none.
+   */
+  hostFunctions?: HostFunctions;
+  /**
+   * Path or URL of a module imported in every thread whose `hostFunctions` export (or default)
+   * grants synchronous host functions that run in the thread itself: fast and parallel.
+   */
+  hostModule?: string | URL;
+  /**
+   * waPC guests: answers their `__host_call`s on the main thread; may be async (the guest's
+   * thread waits). Default: host calls fail with "no host callback".
+   */
+  hostCall?: WapcHostCall;
+  /** waPC guests: receives `__console_log` lines, on the main thread. Default: debug output. */
+  logger?: (message: string) => void;
   /** V8 heap limits for each thread (JavaScript heap; wasm memory is capped by `maxMemoryMb`). */
   resourceLimits?: ResourceLimits;
   /** The supervisor owning this worker. Default: a new one-for-one supervisor of its own. */
@@ -193,8 +220,9 @@ export interface WorkerEvents {
 
 interface PendingCall {
   fn: string;
-  input: CallInput;
+  input: CallInput | undefined;
   returns: ResultKind | undefined;
+  typed: ThreadTask['typed'];
   timeoutMs: number;
   queueTimeoutMs: number;
   retriesLeft: number;
@@ -237,8 +265,14 @@ const OPTION_KEYS = new Set([
   'requireExports',
   'rollback',
   'wasi',
+  'abi',
+  'hostFunctions',
+  'hostModule',
+  'hostCall',
+  'logger',
   ...Object.keys(DEFAULTS),
 ]);
+const debug = debuglog('wasmtube');
 /** How often in-flight calls are checked against their timeouts. */
 const WATCHDOG_MS = 10;
 
@@ -424,9 +458,54 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     options: WorkerCallOptions = {},
   ): Promise<{ result: T; info: CallInfo }> {
     return new Promise((resolve, reject) => {
-      const call = this.#createCall(fn, input, options, resolve as PendingCall['resolve'], reject);
+      const call = this.#createCall(
+        fn,
+        { input },
+        options,
+        resolve as PendingCall['resolve'],
+        reject,
+      );
       if (call) this.#submit(call);
     });
+  }
+
+  /**
+   * A typed call (see `Wasmtube.call` and docs/ABI.md) on some thread, with the worker's
+   * timeouts, retries and errors.
+   * @example
+   * ```ts
+   * await worker.call('add', [2, 3]);                            // → 5
+   * await worker.call('greet', ['Ada'], { returns: 'string' });  // → 'Hello, Ada!'
+   * ```
+   */
+  async call<T = unknown>(
+    fn: string,
+    args: unknown[] = [],
+    options: TypedCallOptions & Omit<WorkerCallOptions, 'returns'> = {},
+  ): Promise<T> {
+    const { params, returns, ...callOptions } = options;
+    const typed = { args, options: { ...(params && { params }), ...(returns && { returns }) } };
+    const { result } = await new Promise<{ result: unknown; info: CallInfo }>((resolve, reject) => {
+      const call = this.#createCall(fn, { typed }, callOptions, resolve, reject);
+      if (call) this.#submit(call);
+    });
+    return result as T;
+  }
+
+  /** Host functions and waPC callbacks that threads reach through their host channels. */
+  get #mainThreadFunctions(): HostFunctions {
+    const { hostFunctions, hostCall, logger } = this.#options;
+    const wapc: HostFunctions[string] = {};
+    if (hostCall) wapc.hostCall = { fn: hostCall as HostFunction['fn'] };
+    wapc.log = {
+      fn: (logger ?? ((message: string) => debug('waPC guest: %s', message))) as HostFunction['fn'],
+    };
+    return { ...hostFunctions, [WAPC_CHANNEL]: wapc };
+  }
+
+  /** The served module's exported functions, signatures and calling conventions. */
+  exports(): ExportInfo[] {
+    return describeExports(this.#compiled);
   }
 
   /** A snapshot of threads, queue and counters. */
@@ -616,7 +695,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #createCall(
     fn: string,
-    input: CallInput,
+    request: { input: CallInput } | { typed: NonNullable<ThreadTask['typed']> },
     options: WorkerCallOptions,
     resolve: PendingCall['resolve'],
     reject: PendingCall['reject'],
@@ -631,7 +710,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       if (typeof fn !== 'string' || fn.length === 0) {
         throw new InvalidArgumentError('The function name must be a non-empty string.');
       }
-      const kind = inputKind(input, options.returns);
       const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
       const queueTimeoutMs = options.queueTimeoutMs ?? this.#options.queueTimeoutMs;
       const retry = options.retry ?? 0;
@@ -653,14 +731,15 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
           { details: { maxQueue: this.#options.maxQueue } },
         );
       }
-      // JSON is encoded here: a value that cannot be encoded fails now, in the caller's stack,
-      // and the thread receives bytes it can take without cloning an object graph.
-      const payload: CallInput =
-        kind === 'data' ? { bytes: encodeJson((input as { data: unknown }).data) } : input;
+      const payload = 'input' in request ? encodeInput(request.input, options.returns) : undefined;
+      if ('typed' in request && !Array.isArray(request.typed.args)) {
+        throw new InvalidArgumentError('call() takes its arguments as an array.');
+      }
       const call: PendingCall = {
         fn,
-        input: payload,
-        returns: options.returns ?? (kind === 'bytes' ? 'bytes' : 'json'),
+        input: payload?.input,
+        returns: payload?.returns,
+        typed: 'typed' in request ? request.typed : undefined,
         timeoutMs,
         queueTimeoutMs,
         retriesLeft: retry,
@@ -883,7 +962,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       compiled,
       version,
       resultHeadroomBytes: options.resultHeadroomBytes,
-      importsModule: importsSpecifier(options.importsModule),
+      importsModule: moduleSpecifier(options.importsModule),
       recycle: {
         maxCallsPerInstance: options.maxCallsPerInstance,
         maxInstanceAgeMs: options.maxInstanceAgeMs,
@@ -891,6 +970,10 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       },
       probe: this.#probe,
       wasi: options.wasi,
+      abi: options.abi,
+      hostModule: moduleSpecifier(options.hostModule),
+      remoteHost: options.hostFunctions && hostSignatures(options.hostFunctions),
+      remoteWapc: options.hostCall !== undefined || options.logger !== undefined,
     };
     const pool = new ThreadPool({
       data,
@@ -899,6 +982,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       resourceLimits: options.resourceLimits,
     });
     pool.on('thread-exit', (threadId, exitCode) => this.#onThreadExit(pool, threadId, exitCode));
+    pool.on('host-channel', (port, buffer) =>
+      serveHostChannel(port, buffer, this.#mainThreadFunctions),
+    );
     pool.on('thread-error', () => undefined); // its exit is reported and handled as a crash
     try {
       await pool.whenReady(options.startTimeoutMs);
@@ -978,11 +1064,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 }
 
 function toTask(call: PendingCall): { task: ThreadTask; transfer: ArrayBuffer[] } {
-  const input = call.input as Partial<ImageInput & BytesInput>;
+  const input = (call.input ?? {}) as Partial<ImageInput & BytesInput>;
   const task: ThreadTask = {
     fn: call.fn,
     input: call.input,
     returns: call.returns,
+    typed: call.typed,
+    timeoutMs: call.timeoutMs,
     cell: call.cell.buffer,
   };
   // Copy once into a buffer of our own and move it: cheaper than a structured clone of the
@@ -1005,7 +1093,7 @@ function revive(value: unknown, returns: ResultKind | undefined): unknown {
   return value;
 }
 
-function importsSpecifier(module: string | URL | undefined): string | undefined {
+function moduleSpecifier(module: string | URL | undefined): string | undefined {
   if (module === undefined) return undefined;
   if (module instanceof URL) return module.href;
   return /^[a-z]+:/i.test(module) ? module : pathToFileURL(module).href;
@@ -1070,15 +1158,27 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Validates the probe once, and encodes its JSON here, like a call's. */
+/**
+ * Validates a call's input in the caller's thread and encodes structured data there: a value
+ * that cannot be encoded fails now, in the caller's stack, and the thread receives bytes it can
+ * take without cloning an object graph.
+ */
+function encodeInput(
+  input: CallInput,
+  returns: ResultKind | undefined,
+): { input: CallInput; returns: ResultKind } {
+  const kind = inputKind(input, returns);
+  if (kind === 'data') {
+    const encoded = encodeData(input as DataInput, returns);
+    return { input: { bytes: encoded.bytes }, returns: encoded.returns };
+  }
+  return { input, returns: returns ?? (kind === 'bytes' ? 'bytes' : 'json') };
+}
+
+/** Validates the probe once, and encodes its data here, like a call's. */
 function toProbe(probe: { fn: string; input?: CallInput }): ThreadData['probe'] {
   if (typeof probe !== 'object' || typeof probe.fn !== 'string' || probe.fn === '') {
     throw new InvalidArgumentError('options.probe must be { fn, input? } with a function name.');
   }
-  const input = probe.input ?? { data: null };
-  const kind = inputKind(input, undefined);
-  return {
-    fn: probe.fn,
-    input: kind === 'data' ? { bytes: encodeJson((input as { data: unknown }).data) } : input,
-  };
+  return { fn: probe.fn, input: encodeInput(probe.input ?? { data: null }, undefined).input };
 }

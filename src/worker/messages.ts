@@ -3,6 +3,10 @@
  * on both sides.
  */
 import type { CompiledModule } from '../bridge/compiled-module.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { Abi } from '../bridge/conventions.js';
+import type { HostSignatures } from '../bridge/host-functions.js';
+import type { TypedCallOptions } from '../bridge/typed-call.js';
 import type { WasiOptions } from '../bridge/wasi.js';
 import type { SerializedError } from '../errors.js';
 import type { CallInput, ResultKind } from '../types.js';
@@ -19,6 +23,13 @@ export interface ThreadData {
   /** A call that must succeed on every new instance before the thread reports ready. */
   probe: { fn: string; input: CallInput } | undefined;
   wasi: WasiOptions | undefined;
+  abi: Abi | undefined;
+  /** File URL of a module exporting `hostFunctions` (or a default) to run in every thread. */
+  hostModule: string | undefined;
+  /** Types of the host functions that run on the main thread, reached through a host channel. */
+  remoteHost: HostSignatures | undefined;
+  /** waPC callbacks (hostCall, logger) run on the main thread. */
+  remoteWapc: boolean;
 }
 
 /** When a thread replaces its instance with a fresh one, between calls. */
@@ -29,11 +40,14 @@ export interface RecyclePolicy {
   maxMemoryBytes: number;
 }
 
-/** One call, sent to a thread. */
+/** One call, sent to a thread: a `callFunction` (input) or a typed `call` (args). */
 export interface ThreadTask {
   fn: string;
-  input: CallInput;
+  input: CallInput | undefined;
   returns: ResultKind | undefined;
+  typed: { args: unknown[]; options: TypedCallOptions } | undefined;
+  /** The call's timeout (0: none); bounds how long its host calls may wait. */
+  timeoutMs: number;
   cell: SharedArrayBuffer;
 }
 
@@ -55,7 +69,8 @@ export type ThreadResponse =
 /** Posted by a thread through `parentPort` once its instance exists, or when creating it failed. */
 export type ThreadStatusMessage =
   | { wasmtube: 'ready'; threadId: number; version: number }
-  | { wasmtube: 'start-failed'; threadId: number; version: number; error: SerializedError };
+  | { wasmtube: 'start-failed'; threadId: number; version: number; error: SerializedError }
+  | { wasmtube: 'host-channel'; threadId: number; port: MessagePort; buffer: SharedArrayBuffer };
 
 export const isThreadStatus = (message: unknown): message is ThreadStatusMessage =>
   typeof message === 'object' && message !== null && 'wasmtube' in message;

@@ -5,19 +5,35 @@
  */
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { ProbeFailedError, serializeError } from '../errors.js';
+import type { GuestHost } from '../bridge/guest-instance.js';
+import {
+  hostSignatures,
+  invokeSync,
+  type HostFunctions,
+  type HostSignatures,
+} from '../bridge/host-functions.js';
 import { Wasmtube } from '../wasmtube.js';
+import { HostChannelClient, WAPC_CHANNEL } from './host-channel.js';
 import { CallCell, epochNow } from './call-cell.js';
 import type { ThreadData, ThreadResponse, ThreadStatusMessage, ThreadTask } from './messages.js';
 import { transferable } from './transfer.js';
 
 const data = workerData as ThreadData;
+let hostChannel: HostChannelClient | undefined;
 
 async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
   let bridge: Wasmtube;
   try {
     const imports = data.importsModule ? await loadImports(data.importsModule) : undefined;
-    const options = { resultHeadroomBytes: data.resultHeadroomBytes, imports, wasi: data.wasi };
-    bridge = Wasmtube.fromCompiled(data.compiled, options);
+    const hostFunctions = data.hostModule ? await loadHostFunctions(data.hostModule) : undefined;
+    const options = {
+      resultHeadroomBytes: data.resultHeadroomBytes,
+      imports,
+      wasi: data.wasi,
+      abi: data.abi,
+      hostFunctions,
+    };
+    bridge = Wasmtube.fromCompiled(data.compiled, options, remote(hostFunctions));
     if (data.probe) await probe(bridge, data.probe);
   } catch (error) {
     post({
@@ -36,11 +52,14 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
 
   return async function run(task: ThreadTask): Promise<unknown> {
     const cell = new CallCell(task.cell);
+    if (hostChannel) hostChannel.timeoutMs = task.timeoutMs > 0 ? task.timeoutMs + 1000 : Infinity;
     const startedAt = epochNow();
     cell.markRunning(threadId, startedAt);
     let response: ThreadResponse;
     try {
-      const value = await bridge.callFunction(task.fn, task.input, { returns: task.returns });
+      const value = task.typed
+        ? await bridge.call(task.fn, task.typed.args, task.typed.options)
+        : await bridge.callFunction(task.fn, task.input!, { returns: task.returns });
       response = { ok: true, value, info: info(startedAt) };
     } catch (error) {
       response = { ok: false, error: serializeError(error), info: info(startedAt) };
@@ -86,6 +105,62 @@ async function probe(bridge: Wasmtube, { fn, input }: NonNullable<ThreadData['pr
     );
   }
   bridge.reset();
+}
+
+/**
+ * What runs on the main thread, reached through a host channel: host functions (combined with
+ * the thread's own from hostModule, which take precedence) and waPC callbacks.
+ */
+function remote(local: HostFunctions | undefined): Parameters<typeof Wasmtube.fromCompiled>[2] {
+  if (!data.remoteHost && !data.remoteWapc) return undefined;
+  const client = openHostChannel();
+  let host: GuestHost | undefined;
+  if (data.remoteHost) {
+    const signatures: HostSignatures = { ...data.remoteHost };
+    for (const [module, entries] of Object.entries(local ? hostSignatures(local) : {})) {
+      signatures[module] = { ...signatures[module], ...entries };
+    }
+    const runLocal = local && invokeSync(local);
+    host = {
+      signatures,
+      invoke: (module, name, args) =>
+        runLocal && local[module]?.[name]
+          ? runLocal(module, name, args)
+          : client.call(module, name, args),
+    };
+  }
+  const wapc = data.remoteWapc && {
+    hostCall: (binding: string, namespace: string, operation: string, payload: Buffer) =>
+      client.call(WAPC_CHANNEL, 'hostCall', [binding, namespace, operation, payload]),
+    log: (message: string) => void client.call(WAPC_CHANNEL, 'log', [message]),
+  };
+  return { host, wapc: wapc || undefined };
+}
+
+function openHostChannel(): HostChannelClient {
+  const client = new HostChannelClient();
+  hostChannel = client;
+  parentPort!.postMessage(
+    {
+      wasmtube: 'host-channel',
+      threadId,
+      port: client.remotePort,
+      buffer: client.buffer,
+    } satisfies ThreadStatusMessage,
+    [client.remotePort],
+  );
+  return client;
+}
+
+async function loadHostFunctions(specifier: string): Promise<HostFunctions> {
+  const module = (await import(specifier)) as { hostFunctions?: unknown; default?: unknown };
+  const functions = module.hostFunctions ?? module.default;
+  if (typeof functions !== 'object' || functions === null) {
+    throw new TypeError(
+      `${specifier} must export hostFunctions (or a default) describing host functions`,
+    );
+  }
+  return functions as HostFunctions;
 }
 
 async function loadImports(specifier: string): Promise<WebAssembly.Imports> {

@@ -1,0 +1,33 @@
+import { Packr } from 'msgpackr';
+import { InputEncodeError, ResultDecodeError } from '../errors.js';
+import { excerpt } from './json-codec.js';
+
+// Plain maps with string keys on the way out, as other languages' msgpack libraries expect;
+// no records extension (a msgpackr-only format) on the way in or out.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+
+/** Encodes a value as MessagePack. */
+export function encodeMsgpack(value: unknown): Uint8Array {
+  try {
+    return packr.pack(value);
+  } catch (error) {
+    throw new InputEncodeError(
+      `The data cannot be encoded as MessagePack: ${(error as Error).message}.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Decodes a guest's MessagePack result; the error shows a short excerpt of what came back. */
+export function decodeMsgpack(bytes: Uint8Array, fn: string): unknown {
+  try {
+    return packr.unpack(bytes);
+  } catch (error) {
+    const shown = excerpt(bytes);
+    throw new ResultDecodeError(
+      `The ${bytes.length}-byte result of ${fn} is not MessagePack: "${shown}". Ask for ` +
+        `returns: 'bytes' to get raw bytes.`,
+      { cause: error, details: { fn, length: bytes.length, excerpt: shown } },
+    );
+  }
+}
