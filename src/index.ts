@@ -17,7 +17,9 @@ export type {
 export type { ImageFormat } from './bridge/image-codec.js';
 export { detectImageFormat } from './bridge/image-codec.js';
 export type { Placement } from './bridge/guest-memory.js';
-export type { WasiOptions } from './bridge/wasi.js';
+export type { WasiOptions, WasiOutput, CapturedOutput } from './bridge/wasi.js';
+export type { CommandResult } from './bridge/guest-instance.js';
+export type { WapcHostCall, WapcOptions } from './bridge/abi-wapc.js';
 export type { Abi, Convention } from './bridge/conventions.js';
 export type { HostFunction, HostFunctions } from './bridge/host-functions.js';
 export type { TypedCallOptions } from './bridge/typed-call.js';

@@ -14,13 +14,18 @@ import {
 } from './bridge/abi-wapc.js';
 import { callAbi, type Abi } from './bridge/conventions.js';
 import { describeExports, type ExportInfo } from './bridge/describe-exports.js';
-import { GuestInstance, type GuestHost, type GuestImports } from './bridge/guest-instance.js';
+import {
+  GuestInstance,
+  type CommandResult,
+  type GuestHost,
+  type GuestImports,
+} from './bridge/guest-instance.js';
 import { hostSignatures, invokeSync, type HostFunctions } from './bridge/host-functions.js';
 import { typedCall, type TypedCallOptions } from './bridge/typed-call.js';
 import type { Placement } from './bridge/guest-memory.js';
 import { preparePayload, shapeResult } from './bridge/payload.js';
 import { abortError, SerialQueue } from './bridge/serial-queue.js';
-import { checkWasiOptions, type WasiOptions } from './bridge/wasi.js';
+import { checkWasiOptions, type CapturedOutput, type WasiOptions } from './bridge/wasi.js';
 import { InvalidArgumentError } from './errors.js';
 import type {
   BytesInput,
@@ -85,6 +90,7 @@ const ABIS: readonly Abi[] = ['auto', 'wasmtube', 'alloc', 'wapc'];
 /** The state shared by a bridge and the `.index(n)` views of it: one instance, one queue. */
 interface BridgeCore {
   guest: GuestInstance;
+  lastOutput: CapturedOutput;
   queue: SerialQueue;
   headroom: number;
   abi: Abi;
@@ -164,7 +170,7 @@ export class Wasmtube {
     const headroom = options.resultHeadroomBytes ?? DEFAULTS.resultHeadroomBytes;
     const abi = options.abi ?? 'auto';
     return new Wasmtube(
-      { guest, queue: new SerialQueue(), headroom, abi },
+      { guest, queue: new SerialQueue(), headroom, abi, lastOutput: { stdout: '', stderr: '' } },
       { kind: 'host-region' },
     );
   }
@@ -255,6 +261,7 @@ export class Wasmtube {
       const prepared = await preparing;
       if (signal?.aborted) throw abortError(signal);
       const { guest } = core;
+      guest.takeOutput(); // what an earlier call or the start function wrote is not this call's
       const info = guest.compiled.info;
       const abi = callAbi(core.abi, info, guest.hasAllocator, guest.isWapc, name);
       const call = { fn: name, payload: prepared.bytes, image: prepared.image };
@@ -273,9 +280,40 @@ export class Wasmtube {
           headroom: core.headroom,
         });
       }
+      core.lastOutput = guest.takeOutput();
       return { bytes, prepared };
     }, signal);
     return shapeResult(result.bytes, result.prepared, name);
+  }
+
+  /**
+   * What the last call wrote to stdout and stderr, for WASI guests whose `wasi.stdout` /
+   * `wasi.stderr` is `'capture'`.
+   */
+  get lastOutput(): CapturedOutput {
+    return this.#core.lastOutput;
+  }
+
+  /**
+   * Runs a WASI command module (one exporting `_start`) on a fresh instance with these arguments
+   * and stdin, and resolves its exit code and output. A `proc_exit` is an exit code here, not an
+   * error. Needs the `wasi` option; its `env` and `preopens` apply.
+   * @example
+   * ```ts
+   * const { exitCode, stdout } = await Wasmtube.fromFile('wc.wasm', { wasi: {} })
+   *   .run({ args: ['wc', '-l'], stdin: 'a\nb\n' });
+   * ```
+   */
+  run(
+    options: { args?: string[]; stdin?: string | Uint8Array; signal?: AbortSignal } = {},
+  ): Promise<CommandResult> {
+    const { signal, ...run } = options;
+    if (run.args !== undefined) checkWasiOptions({ args: run.args });
+    if (run.stdin !== undefined) checkWasiOptions({ stdin: run.stdin });
+    return this.#core.queue.run(() => {
+      if (signal?.aborted) throw abortError(signal);
+      return this.#core.guest.runCommand(run);
+    }, signal);
   }
 
   /**

@@ -1,6 +1,7 @@
 import {
   ExportNotFoundError,
   ExportSignatureError,
+  InvalidArgumentError,
   GuestExitError,
   GuestTrapError,
   MemoryLimitError,
@@ -18,7 +19,13 @@ import {
   type HostSignatures,
 } from './host-functions.js';
 import { GuestMemory } from './guest-memory.js';
-import { createWasi, GuestExit, type WasiContext, type WasiOptions } from './wasi.js';
+import {
+  createWasi,
+  GuestExit,
+  type CapturedOutput,
+  type WasiContext,
+  type WasiOptions,
+} from './wasi.js';
 import {
   GUEST_CALL,
   isWapcModule,
@@ -30,6 +37,11 @@ import { formatSignature, type FunctionSignature, type ValueType } from './wasm-
 
 /** The raw WebAssembly imports object handed to instantiation. */
 export type GuestImports = WebAssembly.Imports;
+
+/** What a WASI command run returns. */
+export interface CommandResult extends CapturedOutput {
+  exitCode: number;
+}
 
 /** Host functions granted to a guest: their declared types and how to run them. */
 export interface GuestHost {
@@ -60,6 +72,7 @@ export class GuestInstance {
   readonly #host: GuestHost | undefined;
   readonly #wapcHandlers: WapcHandlers | undefined;
   #wapc: WapcSession | undefined;
+  #wasiContext: WasiContext | undefined;
   /** The module speaks waPC (exports `__guest_call`). */
   readonly isWapc: boolean;
   #instance!: WebAssembly.Instance;
@@ -118,6 +131,7 @@ export class GuestInstance {
     this.#resolved = new Map();
     this.#memory = new GuestMemory(memory);
     this.#wapc = wapc;
+    this.#wasiContext = wasi;
     wapc?.bind(() => this.#memory);
     try {
       this.#start(instance, wasi);
@@ -137,6 +151,50 @@ export class GuestInstance {
       wasi?.initialize(instance);
     }
     if (this.isWapc && exported('wapc_init')) (instance.exports.wapc_init as () => void)();
+  }
+
+  /** Output captured (`'capture'`) since the last time it was taken. */
+  takeOutput(): CapturedOutput {
+    return this.#wasiContext?.takeOutput() ?? { stdout: '', stderr: '' };
+  }
+
+  /**
+   * Runs a WASI command (`_start`) on a fresh instance with per-run arguments and stdin, and
+   * returns its exit code and captured output. The instance serving other calls is untouched.
+   */
+  runCommand(run: { args?: string[]; stdin?: string | Uint8Array }): CommandResult {
+    if (!this.#wasi) {
+      throw new InvalidArgumentError(
+        'Running a WASI command needs the wasi option (wasi: {} grants nothing).',
+      );
+    }
+    const wasi = createWasi({
+      ...this.#wasi,
+      ...(run.args && { args: run.args }),
+      stdin: run.stdin ?? new Uint8Array(),
+      stdout: 'capture',
+      stderr: 'capture',
+    });
+    const host = this.#host && hostImports(this.#host.signatures, () => this, this.#host.invoke);
+    const imports = { ...this.#imports, ...wasi.imports, ...host };
+    let instance: WebAssembly.Instance;
+    try {
+      instance = new WebAssembly.Instance(this.compiled.module, imports);
+    } catch (error) {
+      throw instantiateError(this.compiled, error, imports);
+    }
+    if (typeof instance.exports._start !== 'function') {
+      throw new ExportNotFoundError('The module exports no _start: it is not a WASI command.', {
+        details: { name: '_start', available: exportedFunctions(instance) },
+      });
+    }
+    let exitCode: number;
+    try {
+      exitCode = wasi.start(instance);
+    } catch (error) {
+      throw trapError('_start', error, 0, 0, this.compiled.maxPages);
+    }
+    return { exitCode, ...wasi.takeOutput() };
   }
 
   /** One waPC conversation (`__guest_call`); traps are handled as for any call. */

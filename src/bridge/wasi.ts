@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { debuglog } from 'node:util';
 import { InvalidArgumentError } from '../errors.js';
 
 /**
@@ -12,16 +13,45 @@ export interface WasiOptions {
   env?: Record<string, string>;
   /** Directories the guest may open: guest path → host path. Default: none. */
   preopens?: Record<string, string>;
+  /**
+   * Where the guest's stdout goes: `'log'` (`NODE_DEBUG=wasmtube` debug output), `'capture'`
+   * (kept per call: `bridge.lastOutput`, a Worker call's `info.stdout`, a command's result),
+   * `'inherit'` (this process's stdout), `'ignore'`, or a function receiving each write.
+   * Default: `'log'`.
+   */
+  stdout?: WasiOutput;
+  /** The same for stderr. Default: `'log'`. */
+  stderr?: WasiOutput;
+  /** What the guest reads from stdin. Default: nothing (end of file at once). */
+  stdin?: string | Uint8Array;
+}
+
+/** A destination for a guest's stdout or stderr. */
+export type WasiOutput = 'log' | 'capture' | 'inherit' | 'ignore' | ((text: string) => void);
+
+/** Output captured from one call (`'capture'`). */
+export interface CapturedOutput {
+  stdout: string;
+  stderr: string;
 }
 
 /** One WASI context, bound to one instance. */
 export interface WasiContext {
   imports: WebAssembly.Imports;
+  /** Text captured since the last call to `takeOutput` (for `'capture'` destinations). */
+  takeOutput(): CapturedOutput;
   /** Initialises a reactor (calls `_initialize` if exported) once the instance exists. */
   initialize(instance: WebAssembly.Instance): void;
   /** Runs a command's `_start`; returns its exit code. */
   start(instance: WebAssembly.Instance): number;
 }
+
+const OUTPUTS = ['log', 'capture', 'inherit', 'ignore'] as const;
+const debug = debuglog('wasmtube');
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+const ERRNO_SUCCESS = 0;
+const ERRNO_BADF = 8;
 
 // Loaded on first use: importing node:wasi prints an ExperimentalWarning, which modules that do
 // not use WASI should not cause.
@@ -34,7 +64,20 @@ export function checkWasiOptions(options: unknown): asserts options is WasiOptio
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options.wasi must be an object: { args?, env?, preopens? }.');
   }
-  const { args, env, preopens } = options as WasiOptions;
+  const { args, env, preopens, stdout, stderr, stdin } = options as WasiOptions;
+  for (const [name, value] of [
+    ['stdout', stdout],
+    ['stderr', stderr],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function' && !OUTPUTS.includes(value)) {
+      throw new InvalidArgumentError(
+        `options.wasi.${name} must be one of ${OUTPUTS.join(', ')} or a function.`,
+      );
+    }
+  }
+  if (stdin !== undefined && typeof stdin !== 'string' && !(stdin instanceof Uint8Array)) {
+    throw new InvalidArgumentError('options.wasi.stdin must be a string or a Uint8Array.');
+  }
   if (args !== undefined && !(Array.isArray(args) && args.every((a) => typeof a === 'string'))) {
     throw new InvalidArgumentError('options.wasi.args must be an array of strings.');
   }
@@ -72,17 +115,74 @@ export function createWasi(options: WasiOptions): WasiContext {
     returnOnExit: true,
   });
   const imports = wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, unknown> };
+  const preview1 = imports.wasi_snapshot_preview1;
   // node:wasi reports proc_exit with a private symbol; throw something that carries the code.
-  imports.wasi_snapshot_preview1.proc_exit = (code: number) => {
+  preview1.proc_exit = (code: number) => {
     throw new GuestExit(code);
+  };
+  // stdio is ours, not the process's: stdin is what the caller gives, stdout/stderr go where
+  // the options say.
+  let memory: WebAssembly.Memory | undefined;
+  const captured = { stdout: [] as string[], stderr: [] as string[] };
+  const sinks = {
+    1: outputSink(options.stdout ?? 'log', 'stdout', captured.stdout),
+    2: outputSink(options.stderr ?? 'log', 'stderr', captured.stderr),
+  };
+  let stdin =
+    typeof options.stdin === 'string'
+      ? encoder.encode(options.stdin)
+      : (options.stdin ?? new Uint8Array());
+  const fdWrite = preview1.fd_write as (...a: number[]) => number;
+  preview1.fd_write = (fd: number, iovs: number, iovsLen: number, nwritten: number) => {
+    const sink = sinks[fd as 1 | 2];
+    if (!sink || !memory) return fdWrite(fd, iovs, iovsLen, nwritten);
+    const view = new DataView(memory.buffer);
+    let total = 0;
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < iovsLen; i++) {
+      const ptr = view.getUint32(iovs + i * 8, true);
+      const len = view.getUint32(iovs + i * 8 + 4, true);
+      chunks.push(new Uint8Array(memory.buffer, ptr, len));
+      total += len;
+    }
+    sink(Buffer.concat(chunks));
+    view.setUint32(nwritten, total, true);
+    return ERRNO_SUCCESS;
+  };
+  const fdRead = preview1.fd_read as (...a: number[]) => number;
+  preview1.fd_read = (fd: number, iovs: number, iovsLen: number, nread: number) => {
+    if (fd !== 0) return fdRead(fd, iovs, iovsLen, nread);
+    if (!memory) return ERRNO_BADF;
+    const view = new DataView(memory.buffer);
+    let total = 0;
+    for (let i = 0; i < iovsLen && stdin.length > 0; i++) {
+      const ptr = view.getUint32(iovs + i * 8, true);
+      const len = Math.min(view.getUint32(iovs + i * 8 + 4, true), stdin.length);
+      new Uint8Array(memory.buffer, ptr, len).set(stdin.subarray(0, len));
+      stdin = stdin.subarray(len);
+      total += len;
+    }
+    view.setUint32(nread, total, true);
+    return ERRNO_SUCCESS;
+  };
+  const bind = (instance: WebAssembly.Instance) => {
+    memory = instance.exports.memory as WebAssembly.Memory;
   };
   return {
     imports: imports as WebAssembly.Imports,
+    takeOutput() {
+      const out = { stdout: captured.stdout.join(''), stderr: captured.stderr.join('') };
+      captured.stdout.length = 0;
+      captured.stderr.length = 0;
+      return out;
+    },
     initialize(instance) {
+      bind(instance);
       if (typeof instance.exports._start === 'function') return; // a command: run per call
       wasi.initialize(instance);
     },
     start(instance) {
+      bind(instance);
       try {
         return wasi.start(instance);
       } catch (error) {
@@ -91,4 +191,22 @@ export function createWasi(options: WasiOptions): WasiContext {
       }
     },
   };
+}
+
+function outputSink(
+  target: WasiOutput,
+  name: string,
+  captured: string[],
+): (bytes: Uint8Array) => void {
+  if (typeof target === 'function') return (bytes) => target(decoder.decode(bytes));
+  switch (target) {
+    case 'capture':
+      return (bytes) => void captured.push(decoder.decode(bytes));
+    case 'inherit':
+      return (bytes) => void (name === 'stdout' ? process.stdout : process.stderr).write(bytes);
+    case 'ignore':
+      return () => undefined;
+    default:
+      return (bytes) => debug('guest %s: %s', name, decoder.decode(bytes).trimEnd());
+  }
 }

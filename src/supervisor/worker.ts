@@ -7,6 +7,7 @@ import { compileModule, readWasmFile, type CompiledModule } from '../bridge/comp
 import { encodeData, inputKind } from '../bridge/payload.js';
 import type { Abi } from '../bridge/conventions.js';
 import { describeExports, type ExportInfo } from '../bridge/describe-exports.js';
+import type { CommandResult } from '../bridge/guest-instance.js';
 import { hostSignatures, type HostFunction, type HostFunctions } from '../bridge/host-functions.js';
 import type { TypedCallOptions } from '../bridge/typed-call.js';
 import { serveHostChannel, WAPC_CHANNEL } from '../worker/host-channel.js';
@@ -169,6 +170,9 @@ export interface CallInfo {
   finishedAt: number;
   /** How many times the call was sent to a thread (more than 1 after a retry or re-queue). */
   attempts: number;
+  /** What a WASI guest wrote, when `wasi.stdout` / `wasi.stderr` is `'capture'`. */
+  stdout?: string;
+  stderr?: string;
 }
 
 /** Lifecycle states; see docs/lifecycle.md. */
@@ -223,6 +227,7 @@ interface PendingCall {
   input: CallInput | undefined;
   returns: ResultKind | undefined;
   typed: ThreadTask['typed'];
+  run: ThreadTask['run'];
   timeoutMs: number;
   queueTimeoutMs: number;
   retriesLeft: number;
@@ -503,6 +508,25 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     return { ...hostFunctions, [WAPC_CHANNEL]: wapc };
   }
 
+  /**
+   * Runs a WASI command module (`_start`) on a fresh instance in some thread, with these
+   * arguments and stdin; resolves its exit code and captured output (see `Wasmtube.run`).
+   */
+  async run(
+    options: { args?: string[]; stdin?: string | Uint8Array } & Omit<
+      WorkerCallOptions,
+      'returns'
+    > = {},
+  ): Promise<CommandResult> {
+    const { args, stdin, ...callOptions } = options;
+    const run = { ...(args && { args }), ...(stdin !== undefined && { stdin }) };
+    const { result } = await new Promise<{ result: unknown; info: CallInfo }>((resolve, reject) => {
+      const call = this.#createCall('_start', { run }, callOptions, resolve, reject);
+      if (call) this.#submit(call);
+    });
+    return result as CommandResult;
+  }
+
   /** The served module's exported functions, signatures and calling conventions. */
   exports(): ExportInfo[] {
     return describeExports(this.#compiled);
@@ -695,7 +719,10 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #createCall(
     fn: string,
-    request: { input: CallInput } | { typed: NonNullable<ThreadTask['typed']> },
+    request:
+      | { input: CallInput }
+      | { typed: NonNullable<ThreadTask['typed']> }
+      | { run: NonNullable<ThreadTask['run']> },
     options: WorkerCallOptions,
     resolve: PendingCall['resolve'],
     reject: PendingCall['reject'],
@@ -740,6 +767,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         input: payload?.input,
         returns: payload?.returns,
         typed: 'typed' in request ? request.typed : undefined,
+        run: 'run' in request ? request.run : undefined,
         timeoutMs,
         queueTimeoutMs,
         retriesLeft: retry,
@@ -792,6 +820,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       startedAt: info.startedAt,
       finishedAt: info.finishedAt,
       attempts: call.attempts,
+      ...(info.stdout !== undefined && { stdout: info.stdout }),
+      ...(info.stderr !== undefined && { stderr: info.stderr }),
     };
     if (response.ok) {
       this.#settle(call, undefined, {
@@ -1070,6 +1100,7 @@ function toTask(call: PendingCall): { task: ThreadTask; transfer: ArrayBuffer[] 
     input: call.input,
     returns: call.returns,
     typed: call.typed,
+    run: call.run,
     timeoutMs: call.timeoutMs,
     cell: call.cell.buffer,
   };
@@ -1120,7 +1151,15 @@ function checkOptions(options: WorkerOptions): number {
       );
     }
   }
-  if (options.wasi !== undefined) checkWasiOptions(options.wasi);
+  if (options.wasi !== undefined) {
+    checkWasiOptions(options.wasi);
+    if (typeof options.wasi.stdout === 'function' || typeof options.wasi.stderr === 'function') {
+      throw new InvalidArgumentError(
+        "In a Worker, wasi.stdout and wasi.stderr are 'log', 'capture', 'inherit' or 'ignore' " +
+          '(functions cannot cross to threads); capture gives each call its output in info.',
+      );
+    }
+  }
   if ((options.wasmFile === undefined) === (options.wasmBinary === undefined)) {
     throw new InvalidArgumentError('Pass exactly one of options.wasmFile and options.wasmBinary.');
   }

@@ -46,6 +46,8 @@ export interface ThreadTask {
   input: CallInput | undefined;
   returns: ResultKind | undefined;
   typed: { args: unknown[]; options: TypedCallOptions } | undefined;
+  /** Present for WASI command runs (`_start` on a fresh instance). */
+  run: { args?: string[]; stdin?: string | Uint8Array } | undefined;
   /** The call's timeout (0: none); bounds how long its host calls may wait. */
   timeoutMs: number;
   cell: SharedArrayBuffer;
@@ -59,6 +61,9 @@ export interface ThreadCallInfo {
   instance: number;
   startedAt: number;
   finishedAt: number;
+  /** Captured WASI output of the call (`wasi.stdout`/`stderr: 'capture'`). */
+  stdout?: string;
+  stderr?: string;
 }
 
 /** A thread's answer to a {@link ThreadTask}. Errors are values: classes do not survive cloning. */

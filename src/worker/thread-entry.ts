@@ -15,7 +15,13 @@ import {
 import { Wasmtube } from '../wasmtube.js';
 import { HostChannelClient, WAPC_CHANNEL } from './host-channel.js';
 import { CallCell, epochNow } from './call-cell.js';
-import type { ThreadData, ThreadResponse, ThreadStatusMessage, ThreadTask } from './messages.js';
+import type {
+  ThreadCallInfo,
+  ThreadData,
+  ThreadResponse,
+  ThreadStatusMessage,
+  ThreadTask,
+} from './messages.js';
 import { transferable } from './transfer.js';
 
 const data = workerData as ThreadData;
@@ -57,9 +63,11 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
     cell.markRunning(threadId, startedAt);
     let response: ThreadResponse;
     try {
-      const value = task.typed
-        ? await bridge.call(task.fn, task.typed.args, task.typed.options)
-        : await bridge.callFunction(task.fn, task.input!, { returns: task.returns });
+      const value = task.run
+        ? await bridge.run(task.run)
+        : task.typed
+          ? await bridge.call(task.fn, task.typed.args, task.typed.options)
+          : await bridge.callFunction(task.fn, task.input!, { returns: task.returns });
       response = { ok: true, value, info: info(startedAt) };
     } catch (error) {
       response = { ok: false, error: serializeError(error), info: info(startedAt) };
@@ -82,8 +90,11 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
     return transferable(response);
   };
 
-  function info(startedAt: number) {
+  function info(startedAt: number): ThreadCallInfo {
+    const { stdout, stderr } = bridge.lastOutput;
     return {
+      ...(stdout && { stdout }),
+      ...(stderr && { stderr }),
       threadId,
       version: data.version,
       instance: bridge.instanceGeneration,
