@@ -73,7 +73,11 @@ export function serveHostChannel(
     try {
       const fn = functions[module]?.[name]?.fn as ((...a: unknown[]) => unknown) | undefined;
       if (!fn) throw new Error(`${module}.${name} is not a main-thread host function`);
-      answer = { id, ok: true, value: await fn(...args) };
+      // Buffers arrive as Uint8Arrays after crossing threads; host code gets Buffers, as in-process.
+      const revived = args.map((a) =>
+        a instanceof Uint8Array ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : a,
+      );
+      answer = { id, ok: true, value: await fn(...revived) };
     } catch (error) {
       answer = { id, ok: false, error: serializeError(error) };
     }

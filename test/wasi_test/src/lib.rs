@@ -7,6 +7,21 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::{fs, ptr, slice};
 
+extern "C" {
+    /// Synthesised by the linker: runs the static constructors, among them wasi-libc's that
+    /// finds the preopened directories.
+    fn __wasm_call_ctors();
+}
+
+/// The WASI reactor entry point, run once by the host before anything else. Defining it also
+/// stops wasm-ld from wrapping every export in constructors-then-destructors, which re-ran the
+/// preopen scan (and leaked memory) on every call.
+#[no_mangle]
+pub extern "C" fn _initialize() {
+    // SAFETY: called once, by the host, before any other export.
+    unsafe { __wasm_call_ctors() }
+}
+
 fn parse<'a, T: Deserialize<'a>>(index: *mut u8, length: usize) -> T {
     // SAFETY: the host wrote `length` bytes at `index`.
     let input = unsafe { slice::from_raw_parts(index, length) };
