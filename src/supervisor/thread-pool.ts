@@ -2,12 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { MessagePort, ResourceLimits, Worker as NodeWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { deserializeError, StartTimeoutError, type WasmtubeError } from '../errors.js';
-import {
-  isThreadStatus,
-  type ThreadData,
-  type ThreadResponse,
-  type ThreadTask,
-} from '../worker/messages.js';
+import { isThreadStatus, type ThreadData } from '../worker/messages.js';
 
 const THREAD_ENTRY = new URL('../worker/thread-entry.js', import.meta.url).href;
 
@@ -22,6 +17,8 @@ export interface ThreadPoolOptions {
 /** Events of a {@link ThreadPool}. */
 export interface ThreadPoolEvents {
   'thread-ready': [threadId: number];
+  /** A thread is ready to take calls on its call channel. */
+  'call-channel': [threadId: number, port: MessagePort, slots: SharedArrayBuffer];
   /** A thread opened a channel for main-thread host functions. */
   'host-channel': [port: MessagePort, buffer: SharedArrayBuffer];
   'thread-exit': [threadId: number, exitCode: number];
@@ -30,9 +27,11 @@ export interface ThreadPoolEvents {
 
 /**
  * One generation of threads serving one compiled module version, on piscina. Every thread holds
- * one instance; piscina queues calls and replaces a thread that dies. This class adds what the
- * supervisor needs on top: knowing when every thread has instantiated, which thread exited with
- * which code, and terminating a given thread.
+ * one instance; piscina starts the threads and replaces one that dies. Calls do not go through
+ * piscina's task queue but over each thread's own call channel (see ThreadLink), which lets the
+ * supervisor pipeline calls, time them from their start and move those not started. This class
+ * reports when every thread has instantiated, each thread's channels, which thread exited with
+ * which code, and terminates a given thread.
  */
 export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
   readonly version: number;
@@ -97,11 +96,6 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     return this.#ready.size;
   }
 
-  /** Runs one call on some thread. Rejects if its thread dies or `signal` aborts. */
-  run(task: ThreadTask, signal: AbortSignal, transferList: ArrayBuffer[]): Promise<ThreadResponse> {
-    return this.#piscina.run(task, { signal, transferList }) as Promise<ThreadResponse>;
-  }
-
   /** Terminates one thread (a running wasm call can be stopped no other way). */
   terminate(threadId: number): void {
     this.#piscina.threads.find((t) => t.threadId === threadId)?.terminate();
@@ -133,7 +127,9 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
   #onStatus(message: unknown): void {
     if (!isThreadStatus(message)) return;
     this.trackThreads();
-    if (message.wasmtube === 'host-channel') {
+    if (message.wasmtube === 'call-channel') {
+      this.emit('call-channel', message.threadId, message.port, message.slots);
+    } else if (message.wasmtube === 'host-channel') {
       this.emit('host-channel', message.port, message.buffer);
     } else if (message.wasmtube === 'ready') {
       this.#ready.add(message.threadId);

@@ -38,12 +38,13 @@ import type {
   ResultTypes,
   RgbImage,
 } from '../types.js';
-import { CallCell, CallCellPool, CellState, epochNow } from '../worker/call-cell.js';
+import { epochNow, SlotState } from '../worker/call-slots.js';
 import type { ThreadData, ThreadResponse, ThreadTask } from '../worker/messages.js';
 import { CallStats, type LatencySummary } from './call-stats.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild, type SupervisorOptions } from './supervisor.js';
 import { missingFunctions, RollbackWatch, type RollbackOptions } from './reload-policy.js';
+import { ThreadLink } from './thread-link.js';
 import { ThreadPool } from './thread-pool.js';
 import { WasmFileWatcher } from './watcher.js';
 
@@ -106,6 +107,17 @@ export interface WorkerOptions {
   hostCall?: WapcHostCall;
   /** waPC guests: receives `__console_log` lines, on the main thread. Default: debug output. */
   logger?: (message: string) => void;
+  /**
+   * Calls posted to a thread at once, so it goes from one to the next without waiting for the
+   * main thread. Idle threads get calls first; a call not started yet moves to a thread that
+   * frees up. Default: 8.
+   */
+  pipelineDepth?: number;
+  /**
+   * How long an idle thread keeps polling for the next call before it sleeps, in microseconds.
+   * Waking a sleeping thread costs tens of microseconds. `0` disables. Default: 100.
+   */
+  spinUs?: number;
   /** V8 heap limits for each thread (JavaScript heap; wasm memory is capped by `maxMemoryMb`). */
   resourceLimits?: ResourceLimits;
   /** The supervisor owning this worker. Default: a new one-for-one supervisor of its own. */
@@ -233,9 +245,11 @@ interface PendingCall {
   retriesLeft: number;
   createdAt: number;
   attempts: number;
-  cell: CallCell;
-  controller: AbortController;
-  pool: ThreadPool;
+  /** The thread link the call is posted to, and its slot there; undefined while queued here. */
+  link: ThreadLink<PendingCall> | undefined;
+  slot: number;
+  /** The last thread the call was posted to. */
+  threadId: number;
   abortReason: 'timeout' | 'queue-timeout' | 'user' | 'stopped' | 'failed' | 'requeue' | undefined;
   userSignal: AbortSignal | undefined;
   onUserAbort: (() => void) | undefined;
@@ -251,6 +265,8 @@ const DEFAULTS = {
   maxCallsPerInstance: Infinity,
   maxInstanceAgeMs: Infinity,
   recycleMemoryMb: Infinity,
+  pipelineDepth: 8,
+  spinUs: 100,
 } as const;
 const OPTION_KEYS = new Set([
   'wasmFile',
@@ -300,11 +316,14 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #threads: number;
   readonly #supervisor: Supervisor;
   readonly #stats = new CallStats();
-  readonly #cells = new CallCellPool();
   readonly #inflight = new Set<PendingCall>();
+  /** Calls waiting for a slot on a thread, oldest first. */
+  readonly #queue: PendingCall[] = [];
+  /** Calls in flight that have a queue timeout. */
+  #queueTimeouts = 0;
+  /** Every thread's call channel, by thread id. */
+  readonly #links = new Map<number, ThreadLink<PendingCall>>();
   readonly #retiring = new Set<ThreadPool>();
-  /** Threads that crashed: a call that was running on one failed because of that. */
-  readonly #crashedThreads = new Set<number>();
   /** Threads we terminated on purpose, so their exits are not crashes. */
   readonly #expectedExits = new Map<number, RestartReason>();
   #compiled: CompiledModule;
@@ -535,7 +554,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   /** A snapshot of threads, queue and counters. */
   stats(): WorkerStats {
     let running = 0;
-    for (const call of this.#inflight) if (call.cell.state === CellState.Running) running++;
+    for (const call of this.#inflight) if (this.#started(call)) running++;
     const s = this.#stats;
     const pool = this.#state === 'running' || this.#state === 'stopping' ? this.#pool : undefined;
     return {
@@ -773,9 +792,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         retriesLeft: retry,
         createdAt: epochNow(),
         attempts: 0,
-        cell: undefined as never,
-        controller: undefined as never,
-        pool: this.#pool,
+        link: undefined,
+        slot: -1,
+        threadId: 0,
         abortReason: undefined,
         userSignal: signal,
         onUserAbort: undefined,
@@ -787,6 +806,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         signal.addEventListener('abort', call.onUserAbort, { once: true });
       }
       this.#inflight.add(call);
+      if (call.queueTimeoutMs > 0) this.#queueTimeouts++;
       this.#startWatchdog();
       return call;
     } catch (error) {
@@ -796,21 +816,65 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     }
   }
 
-  #submit(call: PendingCall): void {
-    call.attempts++;
-    call.cell = this.#cells.take();
-    call.controller = new AbortController();
+  #submit(call: PendingCall, front = false): void {
     call.abortReason = undefined;
-    call.pool = this.#pool;
-    const { task, transfer } = toTask(call);
-    call.pool.run(task, call.controller.signal, transfer).then(
-      (response) => this.#onResponse(call, response),
-      (error: unknown) => this.#onRejected(call, error),
-    );
+    if (front) this.#queue.unshift(call);
+    else this.#queue.push(call);
+    this.#pump();
   }
 
-  #onResponse(call: PendingCall, response: ThreadResponse): void {
-    this.#cells.give(call.cell);
+  /** Posts queued calls to the least loaded threads of the current pool that have room. */
+  #pump(): void {
+    while (this.#queue.length > 0) {
+      const link = this.#leastLoaded();
+      if (!link) return;
+      const call = this.#queue.shift()!;
+      call.attempts++;
+      call.threadId = link.threadId;
+      const { task, transfer } = toTask(call);
+      link.post(call, task, transfer);
+    }
+  }
+
+  #leastLoaded(): ThreadLink<PendingCall> | undefined {
+    let best: ThreadLink<PendingCall> | undefined;
+    for (const link of this.#links.values()) {
+      if (link.pool !== this.#pool || link.capacity === 0) continue;
+      if (!best || link.load < best.load) best = link;
+    }
+    return best;
+  }
+
+  /**
+   * A thread that ran out of work takes a call another thread has not started yet, so one slow
+   * call does not hold up the calls pipelined behind it while a thread is idle.
+   */
+  #rebalance(idle: ThreadLink<PendingCall>): void {
+    if (this.#queue.length > 0 || idle.load > 0 || idle.pool !== this.#pool) return;
+    for (const call of this.#inflight) {
+      if (call.link && call.link !== idle && call.link.load > 1 && !this.#started(call)) {
+        if (call.link.withdraw(call)) {
+          this.#submit(call, true);
+          return;
+        }
+      }
+    }
+  }
+
+  /** The call has started (or finished) on its thread. */
+  #started(call: PendingCall): boolean {
+    if (!call.link) return false;
+    const state = call.link.slots.state(call.slot);
+    return state === SlotState.Running || state === SlotState.Done;
+  }
+
+  #onResponse(call: PendingCall, response: ThreadResponse, link: ThreadLink<PendingCall>): void {
+    this.#handleResponse(call, response);
+    this.#rebalance(link);
+    this.#pump();
+  }
+
+  #handleResponse(call: PendingCall, response: ThreadResponse): void {
     const { info } = response;
     const callInfo: CallInfo = {
       version: info.version,
@@ -839,17 +903,21 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#settle(call, error);
   }
 
-  #onRejected(call: PendingCall, cause: unknown): void {
+  /**
+   * The thread a call was posted to is gone. A call it had not started goes to another thread;
+   * one it was running fails (or, with `retry`, runs again on a fresh thread).
+   */
+  #onCallLost(call: PendingCall, started: boolean, exitCode: number): void {
     const reason = call.abortReason;
-    const started = call.cell.state !== CellState.Queued;
-    if (reason === 'requeue' || (reason === undefined && !started)) {
-      // Never ran: its thread died or was retired before picking it up. Not a failure.
-      if (this.#state === 'running' || this.#state === 'stopping') return this.#submit(call);
+    const active = this.#state === 'running' || this.#state === 'stopping';
+    if (!started && (reason === undefined || reason === 'requeue') && active) {
+      return this.#submit(call, true);
     }
-    if (reason === undefined && started && call.retriesLeft > 0 && this.#state === 'running') {
+    if (started && reason === undefined && call.retriesLeft > 0 && this.#state === 'running') {
       call.retriesLeft--;
-      return this.#submit(call);
+      return this.#submit(call, true);
     }
+    const cause = new Error(`worker thread exited with code: ${exitCode}`);
     this.#settle(call, this.#rejectionError(call, reason, started, cause));
   }
 
@@ -859,8 +927,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     started: boolean,
     cause: unknown,
   ): WasmtubeError {
-    const details = { fn: call.fn, threadId: call.cell.threadId || undefined };
-    if (started && this.#crashedThreads.has(call.cell.threadId)) reason = undefined;
+    const details = { fn: call.fn, threadId: call.threadId || undefined };
     switch (reason) {
       case 'timeout':
         return new CallTimeoutError(
@@ -909,21 +976,39 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', latency);
       call.reject(error);
     }
-    if (this.#retiring.has(call.pool)) this.#maybeRetire(call.pool);
+    if (call.queueTimeoutMs > 0) this.#queueTimeouts--;
+    for (const pool of this.#retiring) this.#maybeRetire(pool);
     if (this.#inflight.size === 0) {
       this.#stopWatchdog();
       this.emit('drain');
     }
   }
 
+  #queueRemove(call: PendingCall): boolean {
+    const index = this.#queue.indexOf(call);
+    if (index === -1) return false;
+    this.#queue.splice(index, 1);
+    return true;
+  }
+
+  /**
+   * Stops a call for `reason`. Queued here or not started on its thread: it is withdrawn and
+   * settles now (or, for `requeue`, goes back to the front of the queue). Running: only
+   * terminating its thread stops a wasm call; it settles when the thread's exit is seen.
+   */
   #abort(call: PendingCall, reason: NonNullable<PendingCall['abortReason']>): void {
-    if (call.abortReason !== undefined || call.controller.signal.aborted) return;
-    const threadId = call.cell.threadId;
-    if (call.cell.state === CellState.Running && threadId !== 0) {
-      this.#expectedExits.set(threadId, reason === 'timeout' ? 'timeout' : 'abort');
+    if (call.abortReason !== undefined || !this.#inflight.has(call)) return;
+    const link = call.link;
+    const withdrawn = link ? link.withdraw(call) : this.#queueRemove(call);
+    if (withdrawn) {
+      if (reason === 'requeue') return this.#submit(call, true);
+      call.abortReason = reason;
+      return this.#settle(call, this.#rejectionError(call, reason, false, undefined));
     }
+    if (!link || reason === 'requeue' || reason === 'queue-timeout') return; // running: let it be
     call.abortReason = reason;
-    call.controller.abort();
+    this.#expectedExits.set(link.threadId, reason === 'timeout' ? 'timeout' : 'abort');
+    link.pool.terminate(link.threadId);
   }
 
   // ---- watchdog: timeouts, thread health ----
@@ -939,26 +1024,33 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #tick(): void {
     const now = epochNow();
-    for (const call of this.#inflight) {
-      if (call.abortReason !== undefined) continue;
-      const state = call.cell.state;
-      if (state === CellState.Queued) {
-        if (call.queueTimeoutMs > 0 && now - call.createdAt > call.queueTimeoutMs) {
-          this.#abort(call, 'queue-timeout');
-        }
-      } else if (state === CellState.Running) {
-        if (call.timeoutMs > 0 && now - call.cell.startedAt > call.timeoutMs) {
+    for (const link of this.#links.values()) {
+      for (const call of link.calls()) {
+        if (call.abortReason !== undefined) continue;
+        const state = link.slots.state(call.slot);
+        if (state === SlotState.Queued) this.#checkQueueTimeout(call, now);
+        else if (
+          state === SlotState.Running &&
+          call.timeoutMs > 0 &&
+          now - link.slots.startedAt(call.slot) > call.timeoutMs
+        ) {
           this.#stats.timeouts++;
-          this.emit('timeout', {
-            fn: call.fn,
-            timeoutMs: call.timeoutMs,
-            threadId: call.cell.threadId,
-          });
+          this.emit('timeout', { fn: call.fn, timeoutMs: call.timeoutMs, threadId: link.threadId });
           this.#abort(call, 'timeout');
         }
       }
     }
+    // Only calls with a queue timeout need looking at in the (possibly long) queue.
+    if (this.#queueTimeouts > 0) {
+      for (const call of [...this.#queue]) this.#checkQueueTimeout(call, now);
+    }
     this.#checkThreads(now);
+  }
+
+  #checkQueueTimeout(call: PendingCall, now: number): void {
+    if (call.queueTimeoutMs > 0 && now - call.createdAt > call.queueTimeoutMs) {
+      this.#abort(call, 'queue-timeout');
+    }
   }
 
   /**
@@ -998,6 +1090,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         maxInstanceAgeMs: options.maxInstanceAgeMs,
         maxMemoryBytes: options.recycleMemoryMb * 1024 * 1024,
       },
+      slots: options.pipelineDepth,
+      spinUs: options.spinUs,
       probe: this.#probe,
       wasi: options.wasi,
       abi: options.abi,
@@ -1012,6 +1106,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       resourceLimits: options.resourceLimits,
     });
     pool.on('thread-exit', (threadId, exitCode) => this.#onThreadExit(pool, threadId, exitCode));
+    pool.on('call-channel', (threadId, port, slots) => {
+      const link = new ThreadLink<PendingCall>(pool, threadId, port, slots, (call, response) =>
+        this.#onResponse(call, response, link),
+      );
+      this.#links.set(threadId, link);
+      this.#pump();
+    });
     pool.on('host-channel', (port, buffer) =>
       serveHostChannel(port, buffer, this.#mainThreadFunctions),
     );
@@ -1038,20 +1139,41 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#version = version;
     this.#retiring.add(old);
     for (const call of this.#inflight) {
-      if (call.pool === old && call.cell.state === CellState.Queued) this.#abort(call, 'requeue');
+      if (call.link?.pool === old && !this.#started(call)) this.#abort(call, 'requeue');
     }
     this.#maybeRetire(old);
+    this.#pump();
   }
 
   #maybeRetire(pool: ThreadPool): void {
-    for (const call of this.#inflight) if (call.pool === pool) return;
+    for (const call of this.#inflight) if (call.link?.pool === pool) return;
     this.#retiring.delete(pool);
+    this.#closeLinks(pool);
     void pool.destroy();
+  }
+
+  /** Closes the call channels of a pool whose threads are being terminated. */
+  #closeLinks(pool: ThreadPool): PendingCall[] {
+    const lost: PendingCall[] = [];
+    for (const [threadId, link] of this.#links) {
+      if (link.pool !== pool) continue;
+      this.#links.delete(threadId);
+      lost.push(...link.close());
+    }
+    return lost;
   }
 
   #onThreadExit(pool: ThreadPool, threadId: number, exitCode: number): void {
     const planned = this.#expectedExits.get(threadId);
     this.#expectedExits.delete(threadId);
+    const link = this.#links.get(threadId);
+    this.#links.delete(threadId);
+    if (link) {
+      const lost = link
+        .close()
+        .map((call) => ({ call, started: link.slots.state(call.slot) !== SlotState.Queued }));
+      for (const { call, started } of lost) this.#onCallLost(call, started, exitCode);
+    }
     const retired = pool !== this.#pool || this.#state !== 'running';
     this.emit('exit', { threadId, exitCode, expected: planned !== undefined || retired });
     if (retired) return;
@@ -1059,7 +1181,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const reason: RestartReason = planned ?? 'crash';
     this.emit('restart', { reason, threadId, exitCode, version: pool.version });
     if (reason === 'crash') {
-      this.#crashedThreads.add(threadId);
       this.#noteFailure(pool.version);
       this.#supervisor.reportCrash(this, {
         reason: `thread exited with code ${exitCode}`,
@@ -1087,9 +1208,24 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     await this.#watcher?.close();
     if (this.#name !== undefined) unregister(this.#name, this);
     this.#supervisor.remove(this);
-    const pools = [this.#pool, ...this.#retiring];
+    const pools = [this.#pool, ...this.#retiring].filter((pool) => pool !== undefined);
     this.#retiring.clear();
-    await Promise.all(pools.map((pool) => pool?.destroy()));
+    // Calls still on these threads end with them: say why, as the thread exits go unreported.
+    for (const pool of pools) {
+      for (const call of this.#closeLinks(pool)) {
+        this.#settle(
+          call,
+          this.#rejectionError(call, call.abortReason ?? 'stopped', true, undefined),
+        );
+      }
+    }
+    for (const call of this.#queue.splice(0)) {
+      this.#settle(
+        call,
+        this.#rejectionError(call, call.abortReason ?? 'stopped', false, undefined),
+      );
+    }
+    await Promise.all(pools.map((pool) => pool.destroy()));
   }
 }
 
@@ -1102,7 +1238,6 @@ function toTask(call: PendingCall): { task: ThreadTask; transfer: ArrayBuffer[] 
     typed: call.typed,
     run: call.run,
     timeoutMs: call.timeoutMs,
-    cell: call.cell.buffer,
   };
   // Copy once into a buffer of our own and move it: cheaper than a structured clone of the
   // caller's buffer, and the caller keeps theirs. A retry makes a fresh copy.

@@ -30,6 +30,10 @@ export interface ThreadData {
   remoteHost: HostSignatures | undefined;
   /** waPC callbacks (hostCall, logger) run on the main thread. */
   remoteWapc: boolean;
+  /** Slots in the thread's call channel: how many calls may be posted to it at once. */
+  slots: number;
+  /** How long a thread polls for the next call before it sleeps, in microseconds. */
+  spinUs: number;
 }
 
 /** When a thread replaces its instance with a fresh one, between calls. */
@@ -50,8 +54,17 @@ export interface ThreadTask {
   run: { args?: string[]; stdin?: string | Uint8Array } | undefined;
   /** The call's timeout (0: none); bounds how long its host calls may wait. */
   timeoutMs: number;
-  cell: SharedArrayBuffer;
 }
+
+/** A call posted on a thread's call channel, in the slot it occupies. */
+export interface CallMessage {
+  slot: number;
+  task: ThreadTask;
+}
+
+/** The thread's answer on its call channel; `skipped` for a call withdrawn before it started. */
+export type CallReply =
+  { slot: number; response: ThreadResponse } | { slot: number; skipped: true };
 
 /** Facts about a call, measured in its thread. */
 export interface ThreadCallInfo {
@@ -75,7 +88,8 @@ export type ThreadResponse =
 export type ThreadStatusMessage =
   | { wasmtube: 'ready'; threadId: number; version: number }
   | { wasmtube: 'start-failed'; threadId: number; version: number; error: SerializedError }
-  | { wasmtube: 'host-channel'; threadId: number; port: MessagePort; buffer: SharedArrayBuffer };
+  | { wasmtube: 'host-channel'; threadId: number; port: MessagePort; buffer: SharedArrayBuffer }
+  | { wasmtube: 'call-channel'; threadId: number; port: MessagePort; slots: SharedArrayBuffer };
 
 export const isThreadStatus = (message: unknown): message is ThreadStatusMessage =>
   typeof message === 'object' && message !== null && 'wasmtube' in message;

@@ -3,7 +3,14 @@
  * imports this file and awaits its default export, so the thread reports ready only once the
  * instance exists.
  */
-import { parentPort, threadId, workerData } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  parentPort,
+  receiveMessageOnPort,
+  threadId,
+  workerData,
+} from 'node:worker_threads';
 import { ProbeFailedError, serializeError } from '../errors.js';
 import type { GuestHost } from '../bridge/guest-instance.js';
 import {
@@ -14,20 +21,21 @@ import {
 } from '../bridge/host-functions.js';
 import { Wasmtube } from '../wasmtube.js';
 import { HostChannelClient, WAPC_CHANNEL } from './host-channel.js';
-import { CallCell, epochNow } from './call-cell.js';
+import { CallSlots, epochNow } from './call-slots.js';
 import type {
+  CallMessage,
+  CallReply,
   ThreadCallInfo,
   ThreadData,
   ThreadResponse,
   ThreadStatusMessage,
-  ThreadTask,
 } from './messages.js';
-import { transferable } from './transfer.js';
+import { reply } from './transfer.js';
 
 const data = workerData as ThreadData;
 let hostChannel: HostChannelClient | undefined;
 
-async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
+async function start(): Promise<() => never> {
   let bridge: Wasmtube;
   try {
     const imports = data.importsModule ? await loadImports(data.importsModule) : undefined;
@@ -50,17 +58,59 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
     });
     throw error;
   }
+  serve(bridge);
   post({ wasmtube: 'ready', threadId, version: data.version });
+  // Calls arrive on the call channel, not as piscina tasks.
+  return () => {
+    throw new Error('wasmtube threads take calls on their call channel');
+  };
+}
 
+/**
+ * Serves calls posted on this thread's call channel, one at a time. After a call it keeps
+ * polling the channel for a short while (`spinUs`) before sleeping: waking a sleeping thread
+ * costs tens of microseconds, more than most calls.
+ */
+function serve(bridge: Wasmtube): void {
+  const { port1: port, port2 } = new MessageChannel();
+  const slots = new CallSlots(data.slots);
+  post({ wasmtube: 'call-channel', threadId, port: port2, slots: slots.buffer }, [port2]);
+  const backlog: CallMessage[] = [];
+  const spinMs = data.spinUs / 1000;
+  let busy = false;
   let callsOnInstance = 0;
   let instanceBornAt = Date.now();
   const { maxCallsPerInstance, maxInstanceAgeMs, maxMemoryBytes } = data.recycle;
 
-  return async function run(task: ThreadTask): Promise<unknown> {
-    const cell = new CallCell(task.cell);
-    if (hostChannel) hostChannel.timeoutMs = task.timeoutMs > 0 ? task.timeoutMs + 1000 : Infinity;
+  const next = (): CallMessage | undefined => {
+    const queued = backlog.shift() ?? receiveMessageOnPort(port)?.message;
+    if (queued || spinMs <= 0) return queued as CallMessage | undefined;
+    const until = performance.now() + spinMs;
+    while (performance.now() < until) {
+      const received = receiveMessageOnPort(port);
+      if (received) return received.message as CallMessage;
+    }
+    return undefined;
+  };
+
+  const drain = async () => {
+    busy = true;
+    for (let message = next(); message; message = next()) await runOne(message);
+    busy = false;
+  };
+
+  port.on('message', (message: CallMessage) => {
+    backlog.push(message);
+    if (!busy) void drain();
+  });
+
+  async function runOne({ slot, task }: CallMessage): Promise<void> {
     const startedAt = epochNow();
-    cell.markRunning(threadId, startedAt);
+    if (!slots.start(slot, startedAt)) {
+      port.postMessage({ slot, skipped: true } satisfies CallReply);
+      return;
+    }
+    if (hostChannel) hostChannel.timeoutMs = task.timeoutMs > 0 ? task.timeoutMs + 1000 : Infinity;
     let response: ThreadResponse;
     try {
       const value = task.run
@@ -71,9 +121,8 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
       response = { ok: true, value, info: info(startedAt) };
     } catch (error) {
       response = { ok: false, error: serializeError(error), info: info(startedAt) };
-    } finally {
-      cell.markDone();
     }
+    slots.finish(slot);
     // Recycle between calls, never during one: the next call gets a fresh instance.
     callsOnInstance++;
     if (
@@ -87,8 +136,9 @@ async function start(): Promise<(task: ThreadTask) => Promise<unknown>> {
       callsOnInstance = 0;
       instanceBornAt = Date.now();
     }
-    return transferable(response);
-  };
+    const { message, transfer } = reply(slot, response);
+    port.postMessage(message, transfer);
+  }
 
   function info(startedAt: number): ThreadCallInfo {
     const { stdout, stderr } = bridge.lastOutput;
@@ -186,8 +236,8 @@ async function loadImports(specifier: string): Promise<WebAssembly.Imports> {
   return imports as WebAssembly.Imports;
 }
 
-function post(message: ThreadStatusMessage): void {
-  parentPort?.postMessage(message);
+function post(message: ThreadStatusMessage, transfer: MessagePort[] = []): void {
+  parentPort?.postMessage(message, transfer);
 }
 
 export default start();

@@ -1,17 +1,20 @@
-import { move, transferableSymbol, valueSymbol } from 'piscina';
-import type { ThreadResponse } from './messages.js';
+import type { CallReply, ThreadResponse } from './messages.js';
 
 /**
- * Marks the result bytes of a response for transfer instead of a copy (a 1080p image is 6 MB:
- * cloning costs milliseconds, moving costs nothing). Only buffers that own a whole ArrayBuffer
- * qualify, which is what the bridge returns when it copies a result out of guest memory.
+ * A thread's reply with the result bytes moved, not copied (a 1080p image is 6 MB: cloning
+ * costs milliseconds, moving costs nothing). Only buffers that own a whole ArrayBuffer qualify,
+ * which is what the bridge returns when it copies a result out of guest memory.
  */
-export function transferable(response: ThreadResponse): unknown {
-  if (!response.ok) return response;
+export function reply(
+  slot: number,
+  response: ThreadResponse,
+): { message: CallReply; transfer: ArrayBuffer[] } {
+  const message = { slot, response };
+  if (!response.ok) return { message, transfer: [] };
   const value = response.value as { pixels?: unknown } | undefined;
   const bytes = value instanceof Uint8Array ? value : value?.pixels;
-  if (!(bytes instanceof Uint8Array) || !ownsWholeBuffer(bytes)) return response;
-  return move({ [transferableSymbol]: bytes.buffer, [valueSymbol]: response } as never);
+  if (!(bytes instanceof Uint8Array) || !ownsWholeBuffer(bytes)) return { message, transfer: [] };
+  return { message, transfer: [bytes.buffer as ArrayBuffer] };
 }
 
 /** True when `bytes` spans its entire, non-shared ArrayBuffer, so moving it takes nothing else. */

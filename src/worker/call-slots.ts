@@ -1,0 +1,80 @@
+/**
+ * Call slots: a few bytes of shared memory per call in flight on a thread, through which the
+ * thread tells the main thread — without a message — that a call has started and when, and the
+ * main thread withdraws a call the thread has not started yet. Timeouts count from the start
+ * (running time, not queue time), and a call that never started can safely go to another thread.
+ *
+ * Layout per slot (16 bytes): Int32 state; Float64 start time (ms since the epoch) at byte 8.
+ */
+
+export const enum SlotState {
+  Free = 0,
+  Queued = 1,
+  Running = 2,
+  Done = 3,
+  Cancelled = 4,
+}
+
+const SLOT_BYTES = 16;
+
+/** The slots of one thread's call channel, as seen from either side. */
+export class CallSlots {
+  readonly buffer: SharedArrayBuffer;
+  readonly count: number;
+  readonly #ints: Int32Array;
+  readonly #floats: Float64Array;
+
+  constructor(bufferOrCount: SharedArrayBuffer | number) {
+    this.buffer =
+      typeof bufferOrCount === 'number'
+        ? new SharedArrayBuffer(bufferOrCount * SLOT_BYTES)
+        : bufferOrCount;
+    this.count = this.buffer.byteLength / SLOT_BYTES;
+    this.#ints = new Int32Array(this.buffer);
+    this.#floats = new Float64Array(this.buffer);
+  }
+
+  state(slot: number): SlotState {
+    return Atomics.load(this.#ints, slot * 4);
+  }
+
+  /** Start time in ms since the epoch; meaningful once the slot is Running or Done. */
+  startedAt(slot: number): number {
+    return this.#floats[slot * 2 + 1]!;
+  }
+
+  /** Main side: a call is about to be posted to the thread in this slot. */
+  queue(slot: number): void {
+    Atomics.store(this.#ints, slot * 4, SlotState.Queued);
+  }
+
+  /** Thread side: claims a queued call; false if the main thread withdrew it first. */
+  start(slot: number, now: number): boolean {
+    this.#floats[slot * 2 + 1] = now; // written before the exchange publishes it
+    return (
+      Atomics.compareExchange(this.#ints, slot * 4, SlotState.Queued, SlotState.Running) ===
+      SlotState.Queued
+    );
+  }
+
+  /** Thread side: the call finished. */
+  finish(slot: number): void {
+    Atomics.store(this.#ints, slot * 4, SlotState.Done);
+  }
+
+  /** Main side: withdraws a call the thread has not started; false if it already started. */
+  cancel(slot: number): boolean {
+    return (
+      Atomics.compareExchange(this.#ints, slot * 4, SlotState.Queued, SlotState.Cancelled) ===
+      SlotState.Queued
+    );
+  }
+
+  /** Main side: the slot can be reused. */
+  free(slot: number): void {
+    Atomics.store(this.#ints, slot * 4, SlotState.Free);
+  }
+}
+
+/** Milliseconds since the epoch with sub-millisecond precision, comparable across threads. */
+export const epochNow = (): number => performance.timeOrigin + performance.now();
