@@ -55,6 +55,20 @@ describe('Worker calls', () => {
     expect(b.info.startedAt).toBeLessThan(a.info.finishedAt);
   });
 
+  it('does not leave quick calls stuck behind a slow one while a thread is idle', async () => {
+    const worker = await startWorker({ threads: 2, pipelineDepth: 8 });
+    const slow = worker.callFunctionWithInfo('work', { data: { rounds: roundsFor(300) } });
+    const quick = Array.from({ length: 8 }, (_, i) =>
+      worker.callFunctionWithInfo('echo', { data: i }),
+    );
+    const slowDone = await slow;
+    const quickDone = await Promise.all(quick);
+    for (const { info } of quickDone) {
+      expect(info.threadId).not.toBe(slowDone.info.threadId);
+      expect(info.finishedAt).toBeLessThan(slowDone.info.finishedAt);
+    }
+  });
+
   it("passes a 1080p image in and out without touching the caller's buffer", async () => {
     const worker = await startWorker();
     const rgb = gradient(1920, 1080);
@@ -147,6 +161,11 @@ describe('Worker calls', () => {
       'ERR_INVALID_ARGUMENT',
     );
     await rejectsWithCode(Worker.start({ wasmFile: '/no/such.wasm' }), 'ERR_WASM_FILE_NOT_FOUND');
+    await rejectsWithCode(
+      Worker.start({ wasmFile: 'x.wasm', pipelineDepth: 0 }),
+      'ERR_INVALID_ARGUMENT',
+    );
+    await rejectsWithCode(Worker.start({ wasmFile: 'x.wasm', spinUs: -1 }), 'ERR_INVALID_ARGUMENT');
     const worker = await startWorker({ threads: 1 });
     await rejectsWithCode(
       worker.callFunction('echo', { data: 1 }, { timeoutMs: -1 }),

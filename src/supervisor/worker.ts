@@ -1325,6 +1325,18 @@ function checkOptions(options: WorkerOptions): number {
   if (options.maxCallsPerInstance === 0 || options.startTimeoutMs === 0) {
     throw new InvalidArgumentError('options.maxCallsPerInstance and startTimeoutMs must be > 0.');
   }
+  const depth = options.pipelineDepth;
+  if (depth !== undefined && (!Number.isInteger(depth) || depth < 1 || depth > 1024)) {
+    throw new InvalidArgumentError(
+      `options.pipelineDepth must be an integer from 1 to 1024, got ${String(depth)}.`,
+    );
+  }
+  const spin = options.spinUs;
+  if (spin !== undefined && (typeof spin !== 'number' || !(spin >= 0) || spin > 100_000)) {
+    throw new InvalidArgumentError(
+      `options.spinUs must be a number of microseconds from 0 to 100000, got ${String(spin)}.`,
+    );
+  }
   return threads;
 }
 
