@@ -82,32 +82,49 @@ function serve(bridge: Wasmtube): void {
   let instanceBornAt = Date.now();
   const { maxCallsPerInstance, maxInstanceAgeMs, maxMemoryBytes } = data.recycle;
 
+  // Replies wait while more calls are already here, and leave together: one message costs
+  // about as much to post as several.
+  let replies: CallReply[] = [];
+  let transfers: ArrayBuffer[] = [];
+  const flush = () => {
+    if (replies.length === 0) return;
+    port.postMessage(replies, transfers);
+    replies = [];
+    transfers = [];
+  };
+  const poll = (): boolean => {
+    const received = receiveMessageOnPort(port);
+    if (received) backlog.push(...(received.message as CallMessage[]));
+    return received !== undefined;
+  };
+
   const next = (): CallMessage | undefined => {
-    const queued = backlog.shift() ?? receiveMessageOnPort(port)?.message;
-    if (queued || spinMs <= 0) return queued as CallMessage | undefined;
+    if (backlog.length === 0) poll();
+    if (backlog.length > 0 || spinMs <= 0) return backlog.shift();
     const until = performance.now() + spinMs;
-    while (performance.now() < until) {
-      const received = receiveMessageOnPort(port);
-      if (received) return received.message as CallMessage;
-    }
+    while (performance.now() < until) if (poll()) return backlog.shift();
     return undefined;
   };
 
   const drain = async () => {
     busy = true;
-    for (let message = next(); message; message = next()) await runOne(message);
+    for (let message = next(); message; message = next()) {
+      await runOne(message);
+      if ((backlog.length === 0 && !poll()) || replies.length >= 32) flush();
+    }
+    flush();
     busy = false;
   };
 
-  port.on('message', (message: CallMessage) => {
-    backlog.push(message);
+  port.on('message', (batch: CallMessage[]) => {
+    backlog.push(...batch);
     if (!busy) void drain();
   });
 
   async function runOne({ slot, task }: CallMessage): Promise<void> {
     const startedAt = epochNow();
     if (!slots.start(slot, startedAt)) {
-      port.postMessage({ slot, skipped: true } satisfies CallReply);
+      replies.push({ slot, skipped: true });
       return;
     }
     if (hostChannel) hostChannel.timeoutMs = task.timeoutMs > 0 ? task.timeoutMs + 1000 : Infinity;
@@ -137,7 +154,8 @@ function serve(bridge: Wasmtube): void {
       instanceBornAt = Date.now();
     }
     const { message, transfer } = reply(slot, response);
-    port.postMessage(message, transfer);
+    replies.push(message);
+    transfers.push(...transfer);
   }
 
   function info(startedAt: number): ThreadCallInfo {
