@@ -1,15 +1,26 @@
-import { Packr } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Packr } from 'msgpackr';
 import { InputEncodeError, ResultDecodeError } from '../errors.js';
 import { excerpt } from './json-codec.js';
 
-// Plain maps with string keys on the way out, as other languages' msgpack libraries expect;
-// no records extension (a msgpackr-only format) on the way in or out.
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+// Loaded on first use, so threads of workers that never see MessagePack start faster.
+const require = createRequire(import.meta.url);
+let packrInstance: Packr | undefined;
+
+/**
+ * Plain maps with string keys on the way out, as other languages' msgpack libraries expect;
+ * no records extension (a msgpackr-only format) on the way in or out.
+ */
+function packr(): Packr {
+  const { Packr } = require('msgpackr') as typeof import('msgpackr');
+  packrInstance ??= new Packr({ useRecords: false, mapsAsObjects: true });
+  return packrInstance;
+}
 
 /** Encodes a value as MessagePack. */
 export function encodeMsgpack(value: unknown): Uint8Array {
   try {
-    return packr.pack(value);
+    return packr().pack(value);
   } catch (error) {
     throw new InputEncodeError(
       `The data cannot be encoded as MessagePack: ${(error as Error).message}.`,
@@ -21,7 +32,7 @@ export function encodeMsgpack(value: unknown): Uint8Array {
 /** Decodes a guest's MessagePack result; the error shows a short excerpt of what came back. */
 export function decodeMsgpack(bytes: Uint8Array, fn: string): unknown {
   try {
-    return packr.unpack(bytes);
+    return packr().unpack(bytes);
   } catch (error) {
     const shown = excerpt(bytes);
     throw new ResultDecodeError(

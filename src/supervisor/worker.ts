@@ -118,6 +118,11 @@ export interface WorkerOptions {
    * Waking a sleeping thread costs tens of microseconds. `0` disables. Default: 100.
    */
   spinUs?: number;
+  /**
+   * Idle threads kept ready (module instantiated) to take over at once from a thread that dies
+   * or is terminated for a timeout, while a replacement starts. Default: 1.
+   */
+  spareThreads?: number;
   /** V8 heap limits for each thread (JavaScript heap; wasm memory is capped by `maxMemoryMb`). */
   resourceLimits?: ResourceLimits;
   /** The supervisor owning this worker. Default: a new one-for-one supervisor of its own. */
@@ -129,9 +134,9 @@ export interface WorkerOptions {
    * Default: true for `wasmFile`, false for `wasmBinary`.
    */
   watch?: boolean;
-  /** A changed file must keep its size this long before it is read. Default: 50 ms. */
+  /** A changed file must keep its size this long before it is read. Default: 30 ms. */
   reloadStabilityMs?: number;
-  /** File events closer together than this are one deploy. Default: 20 ms. */
+  /** File events closer together than this are one deploy. Default: 10 ms. */
   reloadDebounceMs?: number;
   /**
    * A call that must succeed on every new instance before it takes traffic, at start and on each
@@ -195,7 +200,8 @@ export interface WorkerStats {
   name: string | undefined;
   state: WorkerState;
   version: number;
-  threads: { target: number; alive: number; ready: number };
+  /** Threads serving calls (`ready` of `target`), and warm spares ready to replace one. */
+  threads: { target: number; alive: number; ready: number; spare: number };
   queued: number;
   running: number;
   completed: number;
@@ -267,6 +273,7 @@ const DEFAULTS = {
   recycleMemoryMb: Infinity,
   pipelineDepth: 8,
   spinUs: 100,
+  spareThreads: 1,
 } as const;
 const OPTION_KEYS = new Set([
   'wasmFile',
@@ -563,8 +570,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       version: this.#version,
       threads: {
         target: this.#threads,
-        alive: pool?.threadsAlive ?? 0,
-        ready: pool?.threadsReady ?? 0,
+        alive: Math.min(pool?.threadsAlive ?? 0, this.#threads),
+        ready: Math.min(pool?.threadsReady ?? 0, this.#threads),
+        spare: Math.max(0, (pool?.threadsReady ?? 0) - this.#threads),
       },
       queued: this.#inflight.size - running,
       running,
@@ -674,8 +682,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   async #watch(file: string): Promise<void> {
     const watcher = new WasmFileWatcher(file, {
-      stabilityMs: this.#options.reloadStabilityMs ?? 50,
-      debounceMs: this.#options.reloadDebounceMs ?? 20,
+      stabilityMs: this.#options.reloadStabilityMs ?? 30,
+      debounceMs: this.#options.reloadDebounceMs ?? 10,
     });
     this.#watcher = watcher;
     watcher.on('change', () => {
@@ -838,8 +846,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #leastLoaded(): ThreadLink<PendingCall> | undefined {
     let best: ThreadLink<PendingCall> | undefined;
+    let active = 0;
     for (const link of this.#links.values()) {
-      if (link.pool !== this.#pool || link.capacity === 0) continue;
+      if (link.pool !== this.#pool) continue;
+      if (active++ >= this.#threads) break; // the rest are warm spares
+      if (link.capacity === 0) continue;
       if (!best || link.load < best.load) best = link;
     }
     return best;
@@ -1101,7 +1112,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     };
     const pool = new ThreadPool({
       data,
-      threads: this.#threads,
+      threads: this.#threads + options.spareThreads,
       startTimeoutMs: options.startTimeoutMs,
       resourceLimits: options.resourceLimits,
     });
@@ -1324,6 +1335,12 @@ function checkOptions(options: WorkerOptions): number {
   }
   if (options.maxCallsPerInstance === 0 || options.startTimeoutMs === 0) {
     throw new InvalidArgumentError('options.maxCallsPerInstance and startTimeoutMs must be > 0.');
+  }
+  const spare = options.spareThreads;
+  if (spare !== undefined && (!Number.isInteger(spare) || spare < 0 || spare > 64)) {
+    throw new InvalidArgumentError(
+      `options.spareThreads must be an integer from 0 to 64, got ${String(spare)}.`,
+    );
   }
   const depth = options.pipelineDepth;
   if (depth !== undefined && (!Number.isInteger(depth) || depth < 1 || depth > 1024)) {
