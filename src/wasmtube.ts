@@ -23,7 +23,14 @@ import {
 import { hostSignatures, invokeSync, type HostFunctions } from './bridge/host-functions.js';
 import { typedCall, type TypedCallOptions } from './bridge/typed-call.js';
 import type { Placement } from './bridge/guest-memory.js';
-import { preparePayload, shapeResult } from './bridge/payload.js';
+import {
+  needsEncoding,
+  preparePayload,
+  preparePayloadSync,
+  shapeResult,
+  shapeResultSync,
+  type PreparedPayload,
+} from './bridge/payload.js';
 import { abortError, SerialQueue } from './bridge/serial-queue.js';
 import { checkWasiOptions, type CapturedOutput, type WasiOptions } from './bridge/wasi.js';
 import { InvalidArgumentError } from './errors.js';
@@ -256,34 +263,61 @@ export class Wasmtube {
     // Decoding starts now, in parallel with earlier calls; writing and calling wait their turn.
     const preparing = preparePayload(input, options.returns);
     preparing.catch(() => undefined); // handled when awaited below; ignored if aborted first
-    const core = this.#core;
-    const result = await core.queue.run(async () => {
+    const result = await this.#core.queue.run(async () => {
       const prepared = await preparing;
       if (signal?.aborted) throw abortError(signal);
-      const { guest } = core;
-      guest.takeOutput(); // what an earlier call or the start function wrote is not this call's
-      const info = guest.compiled.info;
-      const abi = callAbi(core.abi, info, guest.hasAllocator, guest.isWapc, name);
-      const call = { fn: name, payload: prepared.bytes, image: prepared.image };
-      let bytes: Uint8Array;
-      if (abi === 'wapc') {
-        if (prepared.image) {
-          throw new InvalidArgumentError('waPC operations take data or bytes, not images.');
-        }
-        bytes = guest.wapcCall(name, prepared.bytes);
-      } else if (abi === 'alloc') {
-        bytes = callAllocAbi(guest, call);
-      } else {
-        bytes = callWasmtubeAbi(guest, {
-          ...call,
-          placement: this.#placement,
-          headroom: core.headroom,
-        });
-      }
-      core.lastOutput = guest.takeOutput();
-      return { bytes, prepared };
+      return { bytes: this.#invoke(name, prepared), prepared };
     }, signal);
     return shapeResult(result.bytes, result.prepared, name);
+  }
+
+  /**
+   * `callFunction` without a promise, for inputs and results that need no image decoding or
+   * encoding (JSON, MessagePack, bytes, raw RGB with its size; results other than PNG/JPEG/WebP).
+   * It runs at once, ahead of calls `callFunction` has queued.
+   * @throws as `callFunction` rejects; `ERR_INVALID_ARGUMENT` for inputs or results that need sharp
+   */
+  callFunctionSync<T = unknown>(
+    name: string,
+    input: CallInput,
+    options: { returns?: ResultKind } = {},
+  ): T {
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError('The function name must be a non-empty string.');
+    }
+    const prepared = preparePayloadSync(input, options.returns);
+    if (!prepared || needsEncoding(prepared.returns)) {
+      throw new InvalidArgumentError(
+        'callFunctionSync takes no encoded images and returns none (sharp is asynchronous): use callFunction.',
+      );
+    }
+    return shapeResultSync(this.#invoke(name, prepared), prepared, name) as T;
+  }
+
+  /** Writes a prepared payload, calls the guest by the module's protocol, reads the result. */
+  #invoke(name: string, prepared: PreparedPayload): Uint8Array {
+    const core = this.#core;
+    const { guest } = core;
+    guest.takeOutput(); // what an earlier call or the start function wrote is not this call's
+    const abi = callAbi(core.abi, guest.compiled.info, guest.hasAllocator, guest.isWapc, name);
+    const call = { fn: name, payload: prepared.bytes, image: prepared.image };
+    let bytes: Uint8Array;
+    if (abi === 'wapc') {
+      if (prepared.image) {
+        throw new InvalidArgumentError('waPC operations take data or bytes, not images.');
+      }
+      bytes = guest.wapcCall(name, prepared.bytes);
+    } else if (abi === 'alloc') {
+      bytes = callAllocAbi(guest, call);
+    } else {
+      bytes = callWasmtubeAbi(guest, {
+        ...call,
+        placement: this.#placement,
+        headroom: core.headroom,
+      });
+    }
+    core.lastOutput = guest.takeOutput();
+    return bytes;
   }
 
   /**

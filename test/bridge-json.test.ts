@@ -64,6 +64,26 @@ describe('callFunction with JSON data', () => {
     ).toHaveLength(400_000);
   });
 
+  it('callFunctionSync answers without a promise, and refuses what needs sharp', async () => {
+    const bridge = Wasmtube.fromFile(WASM_TEST);
+    expect(bridge.callFunctionSync('echo', { data: { a: 1 } })).toEqual({ a: 1 });
+    expect(bridge.callFunctionSync('count', { data: null })).toEqual({ count: 1 });
+    const rgb = Buffer.alloc(12, 10);
+    const out = bridge.callFunctionSync<{ pixels: Buffer }>(
+      'invert',
+      { image: rgb, width: 2, height: 2 },
+      { returns: 'rgb' },
+    );
+    expect([...out.pixels]).toEqual(Array(12).fill(245));
+    expect(() =>
+      bridge.callFunctionSync('invert', { image: rgb, width: 2, height: 2 }, { returns: 'png' }),
+    ).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }));
+    expect(() => bridge.callFunctionSync('trap', { data: null })).toThrow(
+      expect.objectContaining({ code: 'ERR_GUEST_TRAP' }),
+    );
+    expect(await bridge.callFunction('count', { data: null })).toEqual({ count: 1 });
+  });
+
   it('raw bytes in come back as a Buffer by default', async () => {
     const bridge = Wasmtube.fromFile(WASM_TEST);
     const out = await bridge.callFunction('echo', { bytes: Buffer.from('[1,2,3]') });

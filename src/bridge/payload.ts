@@ -1,6 +1,6 @@
 import { InvalidArgumentError, ResultDecodeError } from '../errors.js';
 import type { BytesInput, CallInput, DataInput, ImageInput, ResultKind } from '../types.js';
-import { encodeImage, toRgbImage, type RgbImage } from './image-codec.js';
+import { encodeImage, toRgbImage, type ImageFormat, type RgbImage } from './image-codec.js';
 import { decodeJson, encodeJson, excerpt } from './json-codec.js';
 import { decodeMsgpack, encodeMsgpack } from './msgpack-codec.js';
 
@@ -91,6 +91,32 @@ export async function preparePayload(
   return encodeData(input as DataInput, returns);
 }
 
+/**
+ * The synchronous form of {@link preparePayload}, for inputs that need no decoding: undefined
+ * for an image input that is not raw RGB of the given size.
+ */
+export function preparePayloadSync(
+  input: CallInput,
+  returns: ResultKind | undefined,
+): PreparedPayload | undefined {
+  const kind = inputKind(input, returns);
+  if (kind === 'image') {
+    const { image, width, height } = input as ImageInput;
+    if (width === undefined || height === undefined || image.length !== width * height * 3) {
+      return undefined;
+    }
+    return { bytes: image, image: { width, height }, returns: returns ?? 'json' };
+  }
+  if (kind === 'bytes') {
+    return { bytes: (input as BytesInput).bytes, image: undefined, returns: returns ?? 'bytes' };
+  }
+  return encodeData(input as DataInput, returns);
+}
+
+/** True when the result kind needs sharp (an encoded image), which is asynchronous. */
+export const needsEncoding = (returns: ResultKind): boolean =>
+  returns === 'png' || returns === 'jpeg' || returns === 'webp';
+
 /** Encodes `{ data, codec }` input; the default result kind follows the codec. */
 export function encodeData(input: DataInput, returns: ResultKind | undefined): PreparedPayload {
   const msgpack = input.codec === 'msgpack';
@@ -107,6 +133,16 @@ export async function shapeResult(
   prepared: PreparedPayload,
   fn: string,
 ): Promise<unknown> {
+  if (!needsEncoding(prepared.returns)) return shapeResultSync(result, prepared, fn);
+  return encodeImage(resultImage(result, prepared, fn), prepared.returns as ImageFormat);
+}
+
+/** The synchronous form of {@link shapeResult}, for results that need no encoding. */
+export function shapeResultSync(
+  result: Uint8Array,
+  prepared: PreparedPayload,
+  fn: string,
+): unknown {
   switch (prepared.returns) {
     case 'json':
       return decodeJson(result, fn);
@@ -114,10 +150,8 @@ export async function shapeResult(
       return decodeMsgpack(result, fn);
     case 'bytes':
       return Buffer.from(result.buffer, result.byteOffset, result.byteLength);
-    default: {
-      const image = resultImage(result, prepared, fn);
-      return prepared.returns === 'rgb' ? image : encodeImage(image, prepared.returns);
-    }
+    default:
+      return resultImage(result, prepared, fn);
   }
 }
 
