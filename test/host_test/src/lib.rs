@@ -2,6 +2,8 @@
 //! functions from the module "host" and exports data functions in the allocator ABI
 //! (`fn(ptr, len) -> i64`, JSON in and out; the helpers are in `abi`).
 
+// The allocator ABI helpers are shared with alloc_test.
+#[path = "../../alloc_test/src/abi.rs"]
 mod abi;
 
 use abi::{input, output, text, Output};
