@@ -1,20 +1,13 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import type { ResourceLimits } from 'node:worker_threads';
 import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
-import { encodeData, inputKind } from '../bridge/payload.js';
-import type { Abi } from '../bridge/conventions.js';
 import { describeExports, type ExportInfo } from '../bridge/describe-exports.js';
 import type { CommandResult } from '../bridge/guest-instance.js';
 import { hostSignatures, type HostFunction, type HostFunctions } from '../bridge/host-functions.js';
 import type { TypedCallOptions } from '../bridge/typed-call.js';
 import { serveHostChannel, WAPC_CHANNEL } from '../worker/host-channel.js';
-import type { WapcHostCall } from '../bridge/abi-wapc.js';
 import { debuglog } from 'node:util';
 import { SerialQueue } from '../bridge/serial-queue.js';
-import { checkWasiOptions, type WasiOptions } from '../bridge/wasi.js';
 import {
   AbortError,
   CallTimeoutError,
@@ -31,8 +24,6 @@ import {
 import type {
   BytesInput,
   CallInput,
-  CallOptions,
-  DataInput,
   ImageInput,
   ResultKind,
   ResultTypes,
@@ -40,205 +31,25 @@ import type {
 } from '../types.js';
 import { epochNow, SlotState } from '../worker/call-slots.js';
 import type { ThreadData, ThreadResponse, ThreadTask } from '../worker/messages.js';
-import { CallStats, type LatencySummary } from './call-stats.js';
+import { CallStats } from './call-stats.js';
 import { lookup, register, unregister } from './registry.js';
-import { Supervisor, type SupervisedChild, type SupervisorOptions } from './supervisor.js';
-import { missingFunctions, RollbackWatch, type RollbackOptions } from './reload-policy.js';
+import { Supervisor, type SupervisedChild } from './supervisor.js';
+import { missingFunctions, RollbackWatch } from './reload-policy.js';
+import { encodeInput, revive, toProbe, toTask } from './call-encoding.js';
+import { checkMs, checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
+import type {
+  CallInfo,
+  ReloadResult,
+  RestartReason,
+  WorkerCallOptions,
+  WorkerEvents,
+  WorkerOptions,
+  WorkerState,
+  WorkerStats,
+} from './worker-types.js';
 import { ThreadLink } from './thread-link.js';
 import { ThreadPool } from './thread-pool.js';
 import { WasmFileWatcher } from './watcher.js';
-
-/** Options for {@link Worker.start}. Exactly one of `wasmFile` and `wasmBinary`. */
-export interface WorkerOptions {
-  /** Path of the .wasm file. */
-  wasmFile?: string;
-  /** Module bytes. */
-  wasmBinary?: Uint8Array;
-  /** Registers the worker under this name (see {@link Worker.whereis}). Default: unnamed. */
-  name?: string;
-  /** Threads, each with one instance. Default: `os.availableParallelism()`. */
-  threads?: number;
-  /**
-   * Longest a call may run in its thread, not counting time queued; past it the call rejects
-   * with `ERR_CALL_TIMEOUT` and its thread is terminated and replaced. `0` disables.
-   * Default: 30000.
-   */
-  timeoutMs?: number;
-  /** Longest a call may wait for a thread; past it it rejects with `ERR_QUEUE_TIMEOUT`. `0` (default) disables. */
-  queueTimeoutMs?: number;
-  /** Longest threads may take to instantiate the module (start function included). Default: 10000. */
-  startTimeoutMs?: number;
-  /** Cap on each instance's linear memory, enforced by the engine (see `Wasmtube`). Default: none. */
-  maxMemoryMb?: number;
-  /** Calls that may wait beyond those running; one more rejects with `ERR_QUEUE_FULL`. Default: Infinity. */
-  maxQueue?: number;
-  /** A thread replaces its instance after this many calls. Default: Infinity. */
-  maxCallsPerInstance?: number;
-  /** A thread replaces its instance once it is this old (checked between calls). Default: Infinity. */
-  maxInstanceAgeMs?: number;
-  /** A thread replaces its instance when a call leaves its memory above this size. Default: Infinity. */
-  recycleMemoryMb?: number;
-  /** See `WasmtubeOptions.resultHeadroomBytes`. Default: 1 MiB. */
-  resultHeadroomBytes?: number;
-  /**
-   * Path or URL of an ES module, imported in every thread, whose default export is the guest's
-   * WebAssembly imports object or a function returning it. Default: no imports.
-   */
-  importsModule?: string | URL;
-  /** WASI preview 1 for the guest, as for `Wasmtube`; nothing granted by default. Default: no WASI. */
-  wasi?: WasiOptions;
-  /** As for `Wasmtube`. Default: `'auto'`. */
-  abi?: Abi;
-  /**
-   * Host functions that run on the main thread (closures over application state: an audit log,
-   * a database); they may be async — the guest's thread waits for the result. A call's
-   * `timeoutMs` still applies. Default: none.
-   */
-  hostFunctions?: HostFunctions;
-  /**
-   * Path or URL of a module imported in every thread whose `hostFunctions` export (or default)
-   * grants synchronous host functions that run in the thread itself: fast and parallel.
-   */
-  hostModule?: string | URL;
-  /**
-   * waPC guests: answers their `__host_call`s on the main thread; may be async (the guest's
-   * thread waits). Default: host calls fail with "no host callback".
-   */
-  hostCall?: WapcHostCall;
-  /** waPC guests: receives `__console_log` lines, on the main thread. Default: debug output. */
-  logger?: (message: string) => void;
-  /**
-   * Calls posted to a thread at once, so it goes from one to the next without waiting for the
-   * main thread. Idle threads get calls first; a call not started yet moves to a thread that
-   * frees up. Default: 8.
-   */
-  pipelineDepth?: number;
-  /**
-   * How long an idle thread keeps polling for the next call before it sleeps, in microseconds.
-   * Waking a sleeping thread costs tens of microseconds. `0` disables. Default: 100.
-   */
-  spinUs?: number;
-  /**
-   * Idle threads kept ready (module instantiated) to take over at once from a thread that dies
-   * or is terminated for a timeout, while a replacement starts. Default: 1.
-   */
-  spareThreads?: number;
-  /** V8 heap limits for each thread (JavaScript heap; wasm memory is capped by `maxMemoryMb`). */
-  resourceLimits?: ResourceLimits;
-  /** The supervisor owning this worker. Default: a new one-for-one supervisor of its own. */
-  supervisor?: Supervisor;
-  /** Options for that default supervisor (ignored when `supervisor` is given). */
-  supervision?: SupervisorOptions;
-  /**
-   * Hot-reload when `wasmFile` changes (overwrite, copy, rename over it, touch, re-create).
-   * Default: true for `wasmFile`, false for `wasmBinary`.
-   */
-  watch?: boolean;
-  /** A changed file must keep its size this long before it is read. Default: 30 ms. */
-  reloadStabilityMs?: number;
-  /** File events closer together than this are one deploy. Default: 10 ms. */
-  reloadDebounceMs?: number;
-  /**
-   * A call that must succeed on every new instance before it takes traffic, at start and on each
-   * reload (PM2's `wait_ready`). The instance is reset after it. Default: none.
-   */
-  probe?: { fn: string; input?: CallInput };
-  /** Reject a new version that lacks a function the running version exports. Default: true. */
-  requireExports?: boolean;
-  /** Roll a new version back when it fails soon after deploy; `false` disables. Default: `{}`. */
-  rollback?: RollbackOptions | false;
-}
-
-/** What a successful reload did. */
-export interface ReloadResult {
-  /** Version before and after. */
-  from: number;
-  to: number;
-  /** sha256 of the new module bytes, hex. */
-  hash: string;
-  /** From reading the bytes to new calls going to the new threads, in ms. */
-  durationMs: number;
-}
-
-/** Per-call options of a {@link Worker}. */
-export interface WorkerCallOptions<R extends ResultKind = ResultKind> extends CallOptions<R> {
-  /** Overrides the worker's `timeoutMs` for this call. */
-  timeoutMs?: number;
-  /** Overrides the worker's `queueTimeoutMs` for this call. */
-  queueTimeoutMs?: number;
-  /**
-   * For idempotent calls: how many times to run the call again, on a fresh thread, when the
-   * thread running it dies. Default: 0 (the call rejects with `ERR_WORKER_EXITED`).
-   */
-  retry?: number;
-}
-
-/** Facts about one call, from {@link Worker.callFunctionWithInfo}. */
-export interface CallInfo {
-  /** Module version that served the call. */
-  version: number;
-  threadId: number;
-  /** Time spent waiting for a thread, in ms. */
-  queuedMs: number;
-  /** Time spent running in the thread, in ms. */
-  runMs: number;
-  /** Start and end in the thread, ms since the epoch (comparable across threads). */
-  startedAt: number;
-  finishedAt: number;
-  /** How many times the call was sent to a thread (more than 1 after a retry or re-queue). */
-  attempts: number;
-  /** What a WASI guest wrote, when `wasi.stdout` / `wasi.stderr` is `'capture'`. */
-  stdout?: string;
-  stderr?: string;
-}
-
-/** Lifecycle states; see docs/lifecycle.md. */
-export type WorkerState = 'running' | 'stopping' | 'stopped' | 'failed';
-
-/** A snapshot of a worker, from {@link Worker.stats}. */
-export interface WorkerStats {
-  name: string | undefined;
-  state: WorkerState;
-  version: number;
-  /** Threads serving calls (`ready` of `target`), and warm spares ready to replace one. */
-  threads: { target: number; alive: number; ready: number; spare: number };
-  queued: number;
-  running: number;
-  completed: number;
-  failed: number;
-  failedByCode: Record<string, number>;
-  restarts: number;
-  timeouts: number;
-  traps: number;
-  latencyMs: LatencySummary;
-}
-
-/** Why a thread was replaced. */
-export type RestartReason = 'crash' | 'timeout' | 'abort' | 'supervisor';
-
-/** Events of a {@link Worker}. */
-export interface WorkerEvents {
-  /** A thread was replaced, or (reason `supervisor`) all of them. */
-  restart: [
-    event: { reason: RestartReason; threadId?: number; exitCode?: number; version: number },
-  ];
-  /** A call trapped (or ran out of memory); its thread's instance was reset. */
-  trap: [event: { fn: string; error: WasmtubeError; threadId: number }];
-  /** A call ran past its timeout; its thread is being replaced. */
-  timeout: [event: { fn: string; timeoutMs: number; threadId: number }];
-  /** A thread exited. `expected` is false for crashes. */
-  exit: [event: { threadId: number; exitCode: number; expected: boolean }];
-  /** The supervisor gave up on this worker; calls reject with `ERR_RESTART_INTENSITY`. */
-  failure: [error: WasmtubeError];
-  /** No call is queued or running any more. */
-  drain: [];
-  /** A new version took traffic. */
-  reload: [event: ReloadResult];
-  /** A deploy was not loaded (`ERR_RELOAD_REJECTED`); the running version keeps serving. */
-  'reload-error': [error: WasmtubeError];
-  /** A new version failed too often and the previous content was restored as version `to`. */
-  rollback: [event: { from: number; to: number; hash: string; restoredHash: string }];
-}
 
 interface PendingCall {
   fn: string;
@@ -263,43 +74,6 @@ interface PendingCall {
   reject: (error: unknown) => void;
 }
 
-const DEFAULTS = {
-  timeoutMs: 30_000,
-  queueTimeoutMs: 0,
-  startTimeoutMs: 10_000,
-  maxQueue: Infinity,
-  maxCallsPerInstance: Infinity,
-  maxInstanceAgeMs: Infinity,
-  recycleMemoryMb: Infinity,
-  pipelineDepth: 8,
-  spinUs: 100,
-  spareThreads: 1,
-} as const;
-const OPTION_KEYS = new Set([
-  'wasmFile',
-  'wasmBinary',
-  'name',
-  'threads',
-  'resultHeadroomBytes',
-  'importsModule',
-  'resourceLimits',
-  'supervisor',
-  'supervision',
-  'maxMemoryMb',
-  'watch',
-  'reloadStabilityMs',
-  'reloadDebounceMs',
-  'probe',
-  'requireExports',
-  'rollback',
-  'wasi',
-  'abi',
-  'hostFunctions',
-  'hostModule',
-  'hostCall',
-  'logger',
-  ...Object.keys(DEFAULTS),
-]);
 const debug = debuglog('wasmtube');
 /** How often in-flight calls are checked against their timeouts. */
 const WATCHDOG_MS = 10;
@@ -1240,148 +1014,17 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   }
 }
 
-function toTask(call: PendingCall): { task: ThreadTask; transfer: ArrayBuffer[] } {
-  const input = (call.input ?? {}) as Partial<ImageInput & BytesInput>;
-  const task: ThreadTask = {
-    fn: call.fn,
-    input: call.input,
-    returns: call.returns,
-    typed: call.typed,
-    run: call.run,
-    timeoutMs: call.timeoutMs,
-  };
-  // Copy once into a buffer of our own and move it: cheaper than a structured clone of the
-  // caller's buffer, and the caller keeps theirs. A retry makes a fresh copy.
-  const bytes = input.image ?? input.bytes;
-  if (!bytes) return { task, transfer: [] };
-  const copy = new Uint8Array(bytes);
-  task.input = input.image ? { ...(call.input as ImageInput), image: copy } : { bytes: copy };
-  return { task, transfer: [copy.buffer] };
-}
-
-/** Structured clone turns Buffers into Uint8Arrays; give callers the Buffers the bridge returns. */
-function revive(value: unknown, returns: ResultKind | undefined): unknown {
-  const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-  if (value instanceof Uint8Array) return toBuffer(value);
-  if (returns === 'rgb') {
-    const image = value as RgbImage;
-    return { ...image, pixels: toBuffer(image.pixels) };
-  }
-  return value;
-}
-
-function moduleSpecifier(module: string | URL | undefined): string | undefined {
-  if (module === undefined) return undefined;
-  if (module instanceof URL) return module.href;
-  return /^[a-z]+:/i.test(module) ? module : pathToFileURL(module).href;
-}
-
-function checkMs(name: string, value: unknown): void {
-  if (typeof value !== 'number' || !(value >= 0)) {
-    throw new InvalidArgumentError(
-      `${name} must be a number of milliseconds ≥ 0, got ${String(value)}.`,
-    );
-  }
-}
-
-function checkOptions(options: WorkerOptions): number {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(
-      'Worker.start needs an options object with wasmFile or wasmBinary.',
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
-      throw new InvalidArgumentError(
-        `Unknown option "${key}". Known options: ${[...OPTION_KEYS].join(', ')}.`,
-      );
-    }
-  }
-  if (options.wasi !== undefined) {
-    checkWasiOptions(options.wasi);
-    if (typeof options.wasi.stdout === 'function' || typeof options.wasi.stderr === 'function') {
-      throw new InvalidArgumentError(
-        "In a Worker, wasi.stdout and wasi.stderr are 'log', 'capture', 'inherit' or 'ignore' " +
-          '(functions cannot cross to threads); capture gives each call its output in info.',
-      );
-    }
-  }
-  if ((options.wasmFile === undefined) === (options.wasmBinary === undefined)) {
-    throw new InvalidArgumentError('Pass exactly one of options.wasmFile and options.wasmBinary.');
-  }
-  const threads = options.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new InvalidArgumentError(
-      `options.threads must be a positive integer, got ${String(threads)}.`,
-    );
-  }
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    throw new InvalidArgumentError('options.name must be a non-empty string.');
-  }
-  for (const key of ['timeoutMs', 'queueTimeoutMs'] as const) {
-    if (options[key] !== undefined) checkMs(`options.${key}`, options[key]);
-  }
-  for (const key of [
-    'startTimeoutMs',
-    'maxQueue',
-    'maxCallsPerInstance',
-    'maxInstanceAgeMs',
-    'recycleMemoryMb',
-  ] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
-      throw new InvalidArgumentError(`options.${key} must be a number ≥ 0, got ${String(value)}.`);
-    }
-  }
-  if (options.maxCallsPerInstance === 0 || options.startTimeoutMs === 0) {
-    throw new InvalidArgumentError('options.maxCallsPerInstance and startTimeoutMs must be > 0.');
-  }
-  const spare = options.spareThreads;
-  if (spare !== undefined && (!Number.isInteger(spare) || spare < 0 || spare > 64)) {
-    throw new InvalidArgumentError(
-      `options.spareThreads must be an integer from 0 to 64, got ${String(spare)}.`,
-    );
-  }
-  const depth = options.pipelineDepth;
-  if (depth !== undefined && (!Number.isInteger(depth) || depth < 1 || depth > 1024)) {
-    throw new InvalidArgumentError(
-      `options.pipelineDepth must be an integer from 1 to 1024, got ${String(depth)}.`,
-    );
-  }
-  const spin = options.spinUs;
-  if (spin !== undefined && (typeof spin !== 'number' || !(spin >= 0) || spin > 100_000)) {
-    throw new InvalidArgumentError(
-      `options.spinUs must be a number of microseconds from 0 to 100000, got ${String(spin)}.`,
-    );
-  }
-  return threads;
-}
-
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/**
- * Validates a call's input in the caller's thread and encodes structured data there: a value
- * that cannot be encoded fails now, in the caller's stack, and the thread receives bytes it can
- * take without cloning an object graph.
- */
-function encodeInput(
-  input: CallInput,
-  returns: ResultKind | undefined,
-): { input: CallInput; returns: ResultKind } {
-  const kind = inputKind(input, returns);
-  if (kind === 'data') {
-    const encoded = encodeData(input as DataInput, returns);
-    return { input: { bytes: encoded.bytes }, returns: encoded.returns };
-  }
-  return { input, returns: returns ?? (kind === 'bytes' ? 'bytes' : 'json') };
-}
-
-/** Validates the probe once, and encodes its data here, like a call's. */
-function toProbe(probe: { fn: string; input?: CallInput }): ThreadData['probe'] {
-  if (typeof probe !== 'object' || typeof probe.fn !== 'string' || probe.fn === '') {
-    throw new InvalidArgumentError('options.probe must be { fn, input? } with a function name.');
-  }
-  return { fn: probe.fn, input: encodeInput(probe.input ?? { data: null }, undefined).input };
-}
+export type {
+  CallInfo,
+  ReloadResult,
+  RestartReason,
+  WorkerCallOptions,
+  WorkerEvents,
+  WorkerOptions,
+  WorkerState,
+  WorkerStats,
+};

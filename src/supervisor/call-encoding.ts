@@ -1,0 +1,71 @@
+/** What crosses to a thread for a call, and back. */
+import { encodeData, inputKind } from '../bridge/payload.js';
+import { InvalidArgumentError } from '../errors.js';
+import type {
+  BytesInput,
+  CallInput,
+  DataInput,
+  ImageInput,
+  ResultKind,
+  RgbImage,
+} from '../types.js';
+import type { ThreadData, ThreadTask } from '../worker/messages.js';
+
+/** The parts of a pending call a thread needs. */
+export type TaskSource = Omit<ThreadTask, 'input'> & { input: CallInput | undefined };
+
+/** The task for a thread, with the bytes to move. */
+export function toTask(call: TaskSource): { task: ThreadTask; transfer: ArrayBuffer[] } {
+  const input = (call.input ?? {}) as Partial<ImageInput & BytesInput>;
+  const task: ThreadTask = {
+    fn: call.fn,
+    input: call.input,
+    returns: call.returns,
+    typed: call.typed,
+    run: call.run,
+    timeoutMs: call.timeoutMs,
+  };
+  // Copy once into a buffer of our own and move it: cheaper than a structured clone of the
+  // caller's buffer, and the caller keeps theirs. A retry makes a fresh copy.
+  const bytes = input.image ?? input.bytes;
+  if (!bytes) return { task, transfer: [] };
+  const copy = new Uint8Array(bytes);
+  task.input = input.image ? { ...(call.input as ImageInput), image: copy } : { bytes: copy };
+  return { task, transfer: [copy.buffer] };
+}
+
+/** Structured clone turns Buffers into Uint8Arrays; give callers the Buffers the bridge returns. */
+export function revive(value: unknown, returns: ResultKind | undefined): unknown {
+  const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+  if (value instanceof Uint8Array) return toBuffer(value);
+  if (returns === 'rgb') {
+    const image = value as RgbImage;
+    return { ...image, pixels: toBuffer(image.pixels) };
+  }
+  return value;
+}
+
+/**
+ * Validates a call's input in the caller's thread and encodes structured data there: a value
+ * that cannot be encoded fails now, in the caller's stack, and the thread receives bytes it can
+ * take without cloning an object graph.
+ */
+export function encodeInput(
+  input: CallInput,
+  returns: ResultKind | undefined,
+): { input: CallInput; returns: ResultKind } {
+  const kind = inputKind(input, returns);
+  if (kind === 'data') {
+    const encoded = encodeData(input as DataInput, returns);
+    return { input: { bytes: encoded.bytes }, returns: encoded.returns };
+  }
+  return { input, returns: returns ?? (kind === 'bytes' ? 'bytes' : 'json') };
+}
+
+/** Validates the probe once, and encodes its data here, like a call's. */
+export function toProbe(probe: { fn: string; input?: CallInput }): ThreadData['probe'] {
+  if (typeof probe !== 'object' || typeof probe.fn !== 'string' || probe.fn === '') {
+    throw new InvalidArgumentError('options.probe must be { fn, input? } with a function name.');
+  }
+  return { fn: probe.fn, input: encodeInput(probe.input ?? { data: null }, undefined).input };
+}
