@@ -1,6 +1,7 @@
-// The README's "main job": call the bundled guest (test/wasm_test, built to
+// Calls the bundled test guest (test/wasm_test, built to
 // test/fixtures/wasm_test.wasm) with JSON and with a real PNG, in-process.
-// Run with `npm start` (which builds dist/ first).
+// Run with `npm run quickstart` (which builds dist/ first). The main job, `npm start`, serves
+// the example guests over HTTP instead (see the README).
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

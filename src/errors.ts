@@ -50,14 +50,20 @@ export class WasmtubeError extends Error {
   }
 }
 
-type ErrorClass<C extends string> = {
+/** A class made by {@link defineError}. */
+export type ErrorClass<C extends string> = {
   new (message: string, options?: WasmtubeErrorOptions): WasmtubeError & { readonly code: C };
   readonly code: C;
 };
 
 const classesByCode = new Map<string, ErrorClass<string>>();
 
-function defineError<C extends string>(code: C, name: string): ErrorClass<C> {
+/**
+ * Defines an error class for `code`, registered so that `errorCodes()` lists it and
+ * `deserializeError` rebuilds it. For wasmtube's own modules (the gateway defines its errors so).
+ * @internal
+ */
+export function defineError<C extends string>(code: C, name: string): ErrorClass<C> {
   const cls = class extends WasmtubeError {
     static readonly code = code;
     declare readonly code: C;

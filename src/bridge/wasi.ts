@@ -104,9 +104,26 @@ export class GuestExit extends Error {
   }
 }
 
+/**
+ * node:wasi warns that it is experimental when loaded, once in every thread that uses it. The
+ * library chose it on purpose (docs say so); the warning would only bury real errors on stderr.
+ */
+function loadWasi(): WasiModule {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    if (String(warning).includes('WASI')) return;
+    (emitWarning as (...a: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return require('node:wasi') as WasiModule;
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
 /** Creates a fresh WASI context (each instance needs its own). */
 export function createWasi(options: WasiOptions): WasiContext {
-  wasiModule ??= require('node:wasi') as WasiModule;
+  wasiModule ??= loadWasi();
   const wasi = new wasiModule.WASI({
     version: 'preview1',
     args: options.args ?? [],

@@ -1,4 +1,3 @@
-
 // Test guest for wasmtube's allocator ABI (docs/ABI.md) in AssemblyScript. Inputs and outputs are
 // raw blocks of the runtime's heap (heap.alloc, not GC-managed objects), so the garbage collector
 // never moves or frees what the host holds. No function creates managed objects (strings,

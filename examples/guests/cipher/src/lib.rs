@@ -9,12 +9,31 @@
 //! `encrypt` and `decrypt` take `{"text": "..."}` and return `{"text": "...", "shift": n}`.
 //! ASCII letters are shifted, keeping their case; everything else is kept as is.
 //! A `SHIFT` that is not an integer makes every call trap (`ERR_GUEST_TRAP`).
+//!
+//! Like the runner's guest calls its host's `audit-log` capability, each call
+//! writes an audit line (never the text itself) through the host function
+//! `wasmtube.log(message: string)`, which the host must grant (the sidecar's
+//! `"hostFunctions": ["wasmtube.log"]`); without it the module does not load.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::{ptr, slice};
 
 const DEFAULT_SHIFT: i64 = 3;
+
+mod host {
+    #[link(wasm_import_module = "wasmtube")]
+    extern "C" {
+        /// A UTF-8 message at `ptr`, `len` bytes long, for the host's log.
+        pub fn log(ptr: *const u8, len: usize);
+    }
+}
+
+/// Writes an audit line to the host's log.
+fn audit(message: &str) {
+    // SAFETY: the host reads `len` bytes at `ptr` during the call and keeps no reference.
+    unsafe { host::log(message.as_ptr(), message.len()) };
+}
 
 #[derive(Deserialize)]
 struct Message {
@@ -61,6 +80,7 @@ fn rotate(text: &str, by: u8) -> String {
 pub extern "C" fn encrypt(index: *mut u8, length: usize) -> i32 {
     let by = shift();
     let text = rotate(&message(index, length).text, by);
+    audit(&format!("encrypt: {} characters, shift {}", text.chars().count(), by));
     store_json(index, &json!({ "text": text, "shift": by }))
 }
 
@@ -69,5 +89,6 @@ pub extern "C" fn encrypt(index: *mut u8, length: usize) -> i32 {
 pub extern "C" fn decrypt(index: *mut u8, length: usize) -> i32 {
     let by = shift();
     let text = rotate(&message(index, length).text, (26 - by) % 26);
+    audit(&format!("decrypt: {} characters, shift {}", text.chars().count(), by));
     store_json(index, &json!({ "text": text, "shift": by }))
 }

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { WasmCompileError, WasmFileNotFoundError, WasmFileReadError } from '../errors.js';
+import { describeModule, type ModuleDescription } from '../server/module-description.js';
+
+/** `wasmtube inspect <file.wasm>`: exports, imports, calling conventions, memory limits. */
+export function inspectCommand(): Command {
+  return new Command('inspect')
+    .description(
+      "Show what a .wasm module exports (with each function's calling convention), imports and " +
+        'its memory limits.',
+    )
+    .argument('<file>', 'the .wasm module')
+    .option('--json', 'print the description as JSON')
+    .action(async (file: string, flags: { json?: boolean }) => {
+      const description = await inspect(file);
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ file, ...description }, null, 2)}\n`
+          : format(file, description),
+      );
+    });
+}
+
+/** Reads, validates and describes a module. */
+async function inspect(file: string): Promise<ModuleDescription> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new WasmFileNotFoundError(`No file at ${resolve(file)}.`, { details: { path: file } });
+    }
+    throw new WasmFileReadError(`Cannot read ${file}: ${(error as Error).message}`, {
+      cause: error,
+      details: { path: file, errno: code },
+    });
+  }
+  try {
+    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+  } catch (error) {
+    throw new WasmCompileError(
+      `${file} is not a valid WebAssembly module: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return describeModule(bytes);
+}
+
+function format(file: string, d: ModuleDescription): string {
+  const lines = [`${file}`, `  size     ${d.sizeBytes} bytes`, `  sha256   ${d.sha256}`];
+  const m = d.memory;
+  lines.push(
+    m
+      ? `  memory   ${m.initialPages} pages (${mb(m.initialMb)}) initial, ` +
+          (m.maximumPages === undefined
+            ? 'no maximum'
+            : `${m.maximumPages} pages (${mb(m.maximumMb!)}) maximum`) +
+          (m.imported ? ', imported' : '') +
+          (m.shared ? ', shared' : '') +
+          (m.memory64 ? ', 64-bit' : '')
+      : '  memory   none',
+    `  wasi     ${d.wasi ? 'yes (preview 1)' : 'no'}`,
+  );
+  if (!d.signaturesKnown)
+    lines.push('  (signatures unavailable: the binary uses features not read)');
+  const width = Math.max(8, ...[...d.functions, ...d.otherExports].map((e) => e.name.length));
+  const typeWidth = Math.max(8, ...d.functions.map((f) => f.type.length));
+  lines.push('', `exports (${d.functions.length} functions)`);
+  for (const f of d.functions) {
+    lines.push(`  ${f.name.padEnd(width)}  ${f.type.padEnd(typeWidth)}  ${f.convention}`);
+  }
+  for (const e of d.otherExports) lines.push(`  ${e.name.padEnd(width)}  ${e.kind}`);
+  lines.push('', `imports (${d.imports.length})`);
+  for (const i of d.imports) {
+    lines.push(`  ${`${i.module}.${i.name}`}  ${i.type ?? i.kind}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function mb(value: number): string {
+  return `${Number(value.toFixed(2))} MiB`;
+}

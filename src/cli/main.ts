@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+/**
+ * The `wasmtube` command: `call`, `serve` and `inspect`. Errors go to stderr as
+ * `wasmtube: <CODE>: <message>`, with the exit codes of {@link EXIT}.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { WasmtubeError } from '../errors.js';
+import { callCommand } from './call.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import { inspectCommand } from './inspect.js';
+import { serveCommand } from './serve.js';
+
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string };
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  ${EXIT.OK}    success; serve: stopped by SIGINT/SIGTERM after draining its calls
+  ${EXIT.CALL_FAILED}    call: the call failed (trap, timeout, bad result, ...)
+  ${EXIT.USAGE}    usage: unknown command or option, missing or invalid argument
+  ${EXIT.INPUT}    a file is unusable: missing, unreadable, not a valid module, bad sidecar
+  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use)
+  ${EXIT.INTERNAL}   internal error (a bug: please report it with the output)
+  ${EXIT.FORCED}  serve: a second signal stopped it without draining
+Errors are printed to stderr as "wasmtube: <CODE>: <message>"; codes are in docs/errors.md
+and docs/server.md.`;
+
+function program(): Command {
+  const root = new Command('wasmtube')
+    .description(
+      'Run WebAssembly modules: call a function, inspect a module, or serve a folder over HTTP.',
+    )
+    .version(version, '-v, --version')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+  for (const command of [callCommand(), serveCommand(), inspectCommand()]) {
+    root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
+  }
+  return root;
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv);
+    return EXIT.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the message (or the help) already.
+      const shown = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
+      return shown || error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    const code = exitCodeFor(error);
+    if (error instanceof WasmtubeError) {
+      process.stderr.write(`wasmtube: ${error.code}: ${error.message}\n`);
+    } else if (code === EXIT.SERVE_FAILED) {
+      process.stderr.write(
+        `wasmtube: ${(error as NodeJS.ErrnoException).code}: ${(error as Error).message}\n`,
+      );
+    } else {
+      process.stderr.write(
+        `wasmtube: internal error: ${(error as Error)?.stack ?? String(error)}\n`,
+      );
+    }
+    return code;
+  }
+}
+
+// The exit code is set, not forced: the process ends once everything is closed, so a leaked
+// handle shows up as a process that does not exit.
+process.exitCode = await main(process.argv);

@@ -1,0 +1,127 @@
+import { Command, Option } from 'commander';
+import { DEFAULT_MODULE_SETTINGS, serve, type Gateway } from '../server/gateway.js';
+import { EXIT } from './exit-codes.js';
+import { nonNegativeInteger, port, positiveInteger } from './options.js';
+
+interface ServeFlags {
+  host: string;
+  port: number;
+  threads: number;
+  timeoutMs: number;
+  queueTimeoutMs: number;
+  maxQueue: number;
+  maxMemoryMb: number;
+  bodyLimitMb: number;
+  token?: string;
+  watch: boolean;
+  shutdownTimeoutMs: number;
+  logLevel: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** `wasmtube serve [dir]`: the HTTP gateway, until SIGINT or SIGTERM. */
+export function serveCommand(): Command {
+  const d = DEFAULT_MODULE_SETTINGS;
+  return new Command('serve')
+    .description(
+      'Serve every .wasm module in a folder over HTTP (POST /functions/:module/:function), ' +
+        'deploying, reloading and undeploying as files change, until SIGINT or SIGTERM.',
+    )
+    .argument('[dir]', 'the deploy folder', '.')
+    .option('--host <host>', 'address to bind (0.0.0.0 for every interface)', '127.0.0.1')
+    .option('-p, --port <port>', 'port (0: a free one)', port, 3000)
+    .option('--threads <n>', 'threads per module', positiveInteger, d.threads)
+    .option(
+      '--timeout-ms <ms>',
+      'running time allowed per call (0: none)',
+      nonNegativeInteger,
+      d.timeoutMs,
+    )
+    .option(
+      '--queue-timeout-ms <ms>',
+      'time a call may wait for a thread (0: none)',
+      nonNegativeInteger,
+      0,
+    )
+    .option(
+      '--max-queue <n>',
+      'calls that may wait per module (more: 429)',
+      nonNegativeInteger,
+      d.maxQueue,
+    )
+    .option('--max-memory-mb <mb>', "cap on each instance's memory", positiveInteger, d.maxMemoryMb)
+    .option('--body-limit-mb <mb>', 'largest request body (more: 413)', positiveInteger, 16)
+    .addOption(
+      new Option('--token <token>', 'require Authorization: Bearer <token> (but on /healthz)').env(
+        'WASMTUBE_TOKEN',
+      ),
+    )
+    .option('--no-watch', 'deploy the folder once; do not watch it')
+    .option(
+      '--shutdown-timeout-ms <ms>',
+      'on SIGINT/SIGTERM, how long calls in flight may take to finish',
+      nonNegativeInteger,
+      10_000,
+    )
+    .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .addHelpText(
+      'after',
+      `
+Per-module settings override these in a sidecar <name>.json beside <name>.wasm, e.g.
+  { "threads": 4, "timeoutMs": 2000, "wasi": { "env": { "SHIFT": "5" } } }
+Prefer WASMTUBE_TOKEN to --token: command lines are visible to other users.
+
+Example:
+  $ wasmtube serve examples --port 3000
+  $ curl -X POST localhost:3000/functions/echo/echo -H 'Content-Type: application/json' -d '{"a":1}'`,
+    )
+    .action(async (dir: string, flags: ServeFlags) => {
+      await runServe(dir, flags);
+    });
+}
+
+async function runServe(dir: string, flags: ServeFlags): Promise<void> {
+  const gateway = await serve({
+    dir,
+    host: flags.host,
+    port: flags.port,
+    token: flags.token === '' ? undefined : flags.token,
+    bodyLimitBytes: flags.bodyLimitMb * 1024 * 1024,
+    watch: flags.watch,
+    drainTimeoutMs: flags.shutdownTimeoutMs,
+    defaults: {
+      threads: flags.threads,
+      timeoutMs: flags.timeoutMs,
+      queueTimeoutMs: flags.queueTimeoutMs,
+      maxQueue: flags.maxQueue,
+      maxMemoryMb: flags.maxMemoryMb,
+    },
+    logger: { level: flags.logLevel },
+  });
+  await untilSignal(gateway, flags.shutdownTimeoutMs);
+}
+
+/** Resolves once a SIGINT or SIGTERM has shut the gateway down; a second signal forces exit. */
+function untilSignal(gateway: Gateway, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const force = (again: NodeJS.Signals) => {
+        gateway.app.log.warn({ signal: again }, 'second signal: exiting without draining');
+        process.exit(EXIT.FORCED);
+      };
+      process.once('SIGINT', force);
+      process.once('SIGTERM', force);
+      gateway.app.log.info({ signal }, 'signal received');
+      gateway.close({ timeoutMs }).then(() => {
+        process.off('SIGINT', force);
+        process.off('SIGTERM', force);
+        resolve();
+      }, reject);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,63 @@
+// Only names the package exports publicly; imported from their modules to avoid an import cycle
+// once src/index.ts re-exports the server.
+import { defineError } from '../errors.js';
+
+/**
+ * Errors of the HTTP gateway and the CLI, with stable codes like the library's own (see
+ * docs/server.md). They are `WasmtubeError`s: match on `error.code`.
+ */
+const gatewayCodes: string[] = [];
+
+function defineGatewayError<C extends string>(code: C, name: string) {
+  gatewayCodes.push(code);
+  return defineError(code, name);
+}
+
+/** No module of that name is deployed (404). */
+export const ModuleNotFoundError = defineGatewayError(
+  'ERR_MODULE_NOT_FOUND',
+  'ModuleNotFoundError',
+);
+/** A module name is not `[A-Za-z0-9][A-Za-z0-9_-]{0,63}` (400; a file with such a name is not deployed). */
+export const ModuleNameInvalidError = defineGatewayError(
+  'ERR_MODULE_NAME_INVALID',
+  'ModuleNameInvalidError',
+);
+/** The module's file is there but it is not serving: deploying, failed to deploy, or being replaced (503). */
+export const ModuleUnavailableError = defineGatewayError(
+  'ERR_MODULE_UNAVAILABLE',
+  'ModuleUnavailableError',
+);
+/** A module file, sidecar or path in a sidecar resolves (through a symlink or `..`) outside the deploy folder, or is not a regular file. */
+export const UnsafePathError = defineGatewayError('ERR_UNSAFE_PATH', 'UnsafePathError');
+/** A sidecar `<name>.json` is not valid JSON or has unknown or ill-typed settings. */
+export const SidecarInvalidError = defineGatewayError('ERR_SIDECAR_INVALID', 'SidecarInvalidError');
+/** The request has no valid bearer token (401). */
+export const UnauthorizedError = defineGatewayError('ERR_UNAUTHORIZED', 'UnauthorizedError');
+/** The request body is larger than the gateway's body limit (413). */
+export const PayloadTooLargeError = defineGatewayError(
+  'ERR_PAYLOAD_TOO_LARGE',
+  'PayloadTooLargeError',
+);
+/** The request's Content-Type is not JSON, an image or `application/octet-stream` (415). */
+export const UnsupportedMediaTypeError = defineGatewayError(
+  'ERR_UNSUPPORTED_MEDIA_TYPE',
+  'UnsupportedMediaTypeError',
+);
+/** The request is malformed: a JSON body that does not parse, a bad Content-Length (400). */
+export const BadRequestError = defineGatewayError('ERR_BAD_REQUEST', 'BadRequestError');
+/** No route matches the method and path (404). */
+export const RouteNotFoundError = defineGatewayError('ERR_ROUTE_NOT_FOUND', 'RouteNotFoundError');
+/** The gateway is shutting down and takes no new requests (503). */
+export const ShuttingDownError = defineGatewayError('ERR_SHUTTING_DOWN', 'ShuttingDownError');
+/** The deploy folder does not exist or is not a directory. */
+export const DeployFolderError = defineGatewayError('ERR_DEPLOY_FOLDER', 'DeployFolderError');
+/** An input file named on the command line could not be read or parsed. */
+export const InputFileError = defineGatewayError('ERR_INPUT_FILE', 'InputFileError');
+/** A failure the gateway did not expect (a bug); the message sent to clients is generic (500). */
+export const InternalError = defineGatewayError('ERR_INTERNAL', 'InternalError');
+
+/** Every code defined by the gateway and the CLI (the library's are `errorCodes()`). */
+export function gatewayErrorCodes(): string[] {
+  return [...gatewayCodes];
+}

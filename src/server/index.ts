@@ -1,0 +1,28 @@
+/**
+ * The HTTP gateway (`wasmtube serve`): a function-as-a-service host for a folder of .wasm modules.
+ * @packageDocumentation
+ */
+export {
+  createGateway,
+  serve,
+  Gateway,
+  DEFAULT_MODULE_SETTINGS,
+  type GatewayOptions,
+  type ListenOptions,
+  type ModuleStatus,
+} from './gateway.js';
+export type { DeployedModule, ModuleRegistry, ModuleState } from './module-registry.js';
+export type { ModuleSettings } from './sidecar.js';
+export { parseSidecar } from './sidecar.js';
+export {
+  describeModule,
+  type CallingConvention,
+  type FunctionDescription,
+  type ImportDescription,
+  type MemoryDescription,
+  type ModuleDescription,
+} from './module-description.js';
+export { STATUS_BY_CODE, statusForCode } from './http-errors.js';
+export { GatewayMetrics } from './metrics.js';
+export { isModuleName, MODULE_NAME } from './safe-path.js';
+export * from './gateway-errors.js';

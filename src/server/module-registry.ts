@@ -1,0 +1,524 @@
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import type { FastifyBaseLogger } from 'fastify';
+import type { HostFunctions } from '../bridge/host-functions.js';
+import { WasmtubeError } from '../errors.js';
+import { Worker, type WorkerOptions } from '../supervisor/worker.js';
+import { DeployFolderWatcher, moduleNameOf } from './folder-watcher.js';
+import { InternalError, SidecarInvalidError } from './gateway-errors.js';
+import { builtinHostFunctions, grantHostFunctions } from './host-catalog.js';
+import { CoalescingQueue } from './keyed-queue.js';
+import type { GatewayMetrics, ModuleGaugeSource } from './metrics.js';
+import { describeModule, type FunctionDescription } from './module-description.js';
+import { checkModuleName, isModuleName, readInside, resolveInside } from './safe-path.js';
+import { parseSidecar, type ModuleSettings } from './sidecar.js';
+
+/**
+ * `deploying`: its first version is starting. `serving`: it takes calls. `failed`: nothing
+ * serves it (it did not deploy, or its supervisor gave up); `error` says why.
+ */
+export type ModuleState = 'deploying' | 'serving' | 'failed';
+
+/** One module of the folder as the registry sees it. */
+export interface DeployedModule {
+  readonly name: string;
+  readonly state: ModuleState;
+  /** The worker serving it, when `serving`. */
+  readonly worker: Worker | undefined;
+  /** The version being served (1 for the first deploy, +1 per reload, rollback or redeploy). */
+  readonly version: number;
+  /** sha256 of the module being served. */
+  readonly hash: string | undefined;
+  /** Functions of the version being served, by name. */
+  readonly functions: ReadonlyMap<string, FunctionDescription>;
+  /** Whether the module runs with WASI. */
+  readonly wasi: boolean;
+  /** The effective settings: the gateway's defaults overridden by the sidecar. */
+  readonly settings: ModuleSettings;
+  /** The last deploy, reload or supervision failure, until a later deploy succeeds. */
+  readonly error: WasmtubeError | undefined;
+  readonly deployedAt: Date | undefined;
+  readonly updatedAt: Date;
+  /** The version that served a call, from the worker version in its `CallInfo`. */
+  versionOf(workerVersion: number): number;
+  /** sha256 of a version, if still known. */
+  hashOf(version: number): string | undefined;
+}
+
+/** Options of a {@link ModuleRegistry}. */
+export interface RegistryOptions {
+  /** The deploy folder, absolute. */
+  folder: string;
+  /** Settings of modules without a sidecar, and the base that sidecars override. */
+  defaults: ModuleSettings;
+  /** Watch the folder and deploy, reload and undeploy as files change. */
+  watch: boolean;
+  /** A changed file must keep its size this long before it is read. */
+  stabilityMs: number;
+  /** File events for one module closer together than this are one change. */
+  debounceMs: number;
+  /** How long an undeployed or replaced version may take to finish its calls. */
+  drainTimeoutMs: number;
+  logger: FastifyBaseLogger;
+  metrics: GatewayMetrics;
+  /** Host functions offered besides the built-in ones; sidecars grant them by name. */
+  hostFunctions: HostFunctions;
+}
+
+/** How many version → hash pairs a module remembers (for the hash response header). */
+const HASH_HISTORY = 16;
+
+class ModuleRecord implements DeployedModule {
+  state: ModuleState = 'deploying';
+  worker: Worker | undefined;
+  versionBase = 1;
+  functions = new Map<string, FunctionDescription>();
+  wasi = false;
+  settings: ModuleSettings = {};
+  /** The settings a deploy was last attempted with, and the content last read. */
+  settingsKey: string | undefined;
+  fileHash: string | undefined;
+  error: WasmtubeError | undefined;
+  /** The error of the last failed read of the files, cleared by the next good read. */
+  readError: WasmtubeError | undefined;
+  deployedAt: Date | undefined;
+  updatedAt = new Date();
+  readonly #hashes = new Map<number, string>();
+
+  constructor(readonly name: string) {}
+
+  get version(): number {
+    return this.worker ? this.versionOf(this.worker.version) : this.versionBase - 1;
+  }
+
+  get hash(): string | undefined {
+    return this.worker?.hash;
+  }
+
+  versionOf(workerVersion: number): number {
+    return this.versionBase + workerVersion;
+  }
+
+  hashOf(version: number): string | undefined {
+    return this.#hashes.get(version);
+  }
+
+  rememberHash(version: number, hash: string): void {
+    this.#hashes.set(version, hash);
+    if (this.#hashes.size > HASH_HISTORY) this.#hashes.delete(this.#hashes.keys().next().value!);
+  }
+
+  forgetHashes(): void {
+    this.#hashes.clear();
+  }
+
+  touch(): void {
+    this.updatedAt = new Date();
+  }
+}
+
+/**
+ * Makes the modules served match the deploy folder: every `<name>.wasm` becomes a supervised
+ * {@link Worker}, configured by the gateway's defaults and its sidecar `<name>.json`. A new file
+ * deploys; changed content hot-reloads (blue/green, in the worker); changed settings start a new
+ * worker, move traffic to it and drain the old one; a deleted file drains and undeploys. Every
+ * change is reconciled per module, one at a time, from what is on disk at that moment.
+ */
+export class ModuleRegistry {
+  readonly #options: RegistryOptions;
+  readonly #records = new Map<string, ModuleRecord>();
+  /** Last version of undeployed modules, so a re-added module's versions keep increasing. */
+  readonly #lastVersions = new Map<string, number>();
+  readonly #queue = new CoalescingQueue();
+  readonly #retiring = new Set<Promise<void>>();
+  #watcher: DeployFolderWatcher | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RegistryOptions) {
+    this.#options = options;
+  }
+
+  /** Starts watching (if asked) and deploys every module in the folder; resolves when done. */
+  async start(): Promise<void> {
+    const { folder, watch, stabilityMs, debounceMs, logger } = this.#options;
+    if (watch) {
+      const watcher = new DeployFolderWatcher(folder, { stabilityMs, debounceMs });
+      this.#watcher = watcher;
+      watcher.on('changed', (name) => void this.sync(name));
+      watcher.on('error', (error) => logger.error({ err: error }, 'watching the folder failed'));
+      await watcher.whenReady();
+    }
+    const names = new Set<string>();
+    for (const entry of await readdir(folder)) {
+      const name = moduleNameOf(entry);
+      if (name !== undefined && entry.endsWith('.wasm')) names.add(name);
+    }
+    await Promise.all([...names].map((name) => this.sync(name)));
+  }
+
+  /** The module named `name`, whatever its state, or undefined. */
+  get(name: string): DeployedModule | undefined {
+    return this.#records.get(name);
+  }
+
+  /** Every module, sorted by name. */
+  list(): DeployedModule[] {
+    return [...this.#records.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Live numbers for the metrics gauges. */
+  *gauges(): Iterable<ModuleGaugeSource> {
+    for (const record of this.#records.values()) {
+      if (!isModuleName(record.name)) continue;
+      const stats = record.worker?.stats();
+      yield {
+        name: record.name,
+        serving: record.state === 'serving',
+        version: record.version,
+        queued: stats?.queued ?? 0,
+        running: stats?.running ?? 0,
+        threads: stats?.threads.alive ?? 0,
+      };
+    }
+  }
+
+  /**
+   * Reconciles module `name` with the folder now (after any sync of it already running). The
+   * watcher calls this; call it yourself when not watching. Never rejects: failures are recorded
+   * on the module and logged.
+   */
+  sync(name: string): Promise<void> {
+    return this.#queue.run(name, async () => {
+      try {
+        await this.#sync(name);
+      } catch (error) {
+        this.#options.logger.error({ err: error, module: name }, 'deploy step failed unexpectedly');
+      }
+    });
+  }
+
+  /**
+   * Stops watching, then stops every worker, letting calls finish for up to `timeoutMs`; those
+   * left reject with `ERR_WORKER_STOPPED`. Idempotent.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? this.#options.drainTimeoutMs);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#closed = true;
+    await this.#watcher?.close();
+    // A deploy in progress finishes (and sees #closed); nothing new starts.
+    await this.#queue.idle();
+    const workers = [...this.#records.values()].flatMap((r) =>
+      r.worker?.state === 'running' || r.worker?.state === 'stopping' ? [r.worker] : [],
+    );
+    await Promise.all([...workers.map((worker) => worker.stop({ timeoutMs })), ...this.#retiring]);
+  }
+
+  // ---- reconciling one module ----
+
+  async #sync(name: string): Promise<void> {
+    if (this.#closed) return;
+    const { folder } = this.#options;
+    const log = this.#options.logger.child({ module: name });
+    if (!isModuleName(name)) {
+      // Never deployed; listed as failed while the file is there, so the operator sees why.
+      const present = await readInside(folder, `${name}.wasm`).then(
+        (bytes) => bytes !== undefined,
+        () => true,
+      );
+      if (!present) {
+        this.#records.delete(name);
+        return;
+      }
+      if (!this.#records.has(name)) {
+        try {
+          checkModuleName(name);
+        } catch (error) {
+          log.warn({ file: `${name}.wasm` }, `not deployed: ${(error as Error).message}`);
+          const record = new ModuleRecord(name);
+          this.#fail(record, error);
+          this.#records.set(name, record);
+        }
+      }
+      return;
+    }
+    const record = this.#records.get(name);
+    let bytes: Buffer | undefined;
+    let settings: ModuleSettings;
+    try {
+      bytes = await readInside(folder, `${name}.wasm`);
+      if (bytes === undefined) return await this.#undeploy(name, log);
+      settings = await this.#settingsOf(name);
+    } catch (error) {
+      log.error({ err: error }, describeFailure(record, 'could not be read'));
+      const failed = this.#fail(record ?? new ModuleRecord(name), error);
+      failed.readError = failed.error;
+      // Not serving: the next good read deploys again, whatever failed before.
+      if (failed.state !== 'serving') failed.fileHash = failed.settingsKey = undefined;
+      this.#records.set(name, failed);
+      return;
+    }
+    if (record?.readError) {
+      // The files read fine again: that error is over (a deploy below may record another).
+      if (record.error === record.readError) record.error = undefined;
+      record.readError = undefined;
+      record.touch();
+    }
+    const hash = sha256(bytes);
+    const settingsKey = JSON.stringify(settings);
+    if (record?.state === 'serving' && record.settingsKey === settingsKey) {
+      if (record.fileHash === hash) return; // nothing changed: a touch, or a duplicate event
+      record.fileHash = hash;
+      return this.#reload(record, bytes, log);
+    }
+    if (
+      record?.state === 'failed' &&
+      record.fileHash === hash &&
+      record.settingsKey === settingsKey
+    ) {
+      return; // the same content and settings already failed to deploy
+    }
+    return this.#deploy(name, bytes, hash, settings, settingsKey, log);
+  }
+
+  /** The gateway's defaults overridden by the sidecar, with WASI preopens checked. */
+  async #settingsOf(name: string): Promise<ModuleSettings> {
+    const { folder, defaults } = this.#options;
+    const file = `${name}.json`;
+    const text = await readInside(folder, file);
+    const sidecar = text === undefined ? {} : parseSidecar(text.toString('utf8'), file);
+    const settings: ModuleSettings = { ...defaults, ...sidecar };
+    const preopens = settings.wasi?.preopens;
+    if (preopens) {
+      const resolved: Record<string, string> = {};
+      for (const [guestPath, hostPath] of Object.entries(preopens)) {
+        const real = await resolveInside(folder, hostPath);
+        if (real === undefined) {
+          throw new SidecarInvalidError(
+            `${file}: wasi.preopens["${guestPath}"] names ${hostPath}, which does not exist.`,
+            { details: { file, field: `wasi.preopens.${guestPath}` } },
+          );
+        }
+        resolved[guestPath] = real;
+      }
+      settings.wasi = { ...settings.wasi, preopens: resolved };
+    }
+    return settings;
+  }
+
+  /** Starts a worker for the content and settings; swaps it in for the running one, if any. */
+  async #deploy(
+    name: string,
+    bytes: Buffer,
+    hash: string,
+    settings: ModuleSettings,
+    settingsKey: string,
+    log: FastifyBaseLogger,
+  ): Promise<void> {
+    const { metrics } = this.#options;
+    const existing = this.#records.get(name);
+    const record = existing ?? new ModuleRecord(name);
+    if (!existing) this.#records.set(name, record);
+    const previous = existing?.state === 'serving' ? existing.worker : undefined;
+    if (!previous) record.state = 'deploying';
+    record.settingsKey = settingsKey;
+    record.fileHash = hash;
+    let worker: Worker;
+    let description;
+    try {
+      description = describeModule(bytes);
+      const hostFunctions = this.#grantedHostFunctions(name, settings, log);
+      worker = await Worker.start(workerOptions(bytes, settings, description.wasi, hostFunctions));
+    } catch (error) {
+      metrics.deploys.inc({ module: name, outcome: 'failed' });
+      if (previous) {
+        record.error = asWasmtubeError(error);
+        record.touch();
+        log.error(
+          { err: error, version: record.version },
+          `new settings or content not deployed; version ${record.version} keeps serving`,
+        );
+      } else {
+        this.#fail(record, error);
+        log.error({ err: error }, 'not deployed');
+      }
+      return;
+    }
+    if (this.#closed || this.#records.get(name) !== record) {
+      await worker.stop({ timeoutMs: 0 });
+      return;
+    }
+    // Versions only go up: past the one served (even by a failed worker) or last undeployed.
+    const prior = record.worker
+      ? record.version
+      : Math.max(record.versionBase - 1, this.#lastVersions.get(name) ?? 0);
+    const version = prior + 1;
+    // The swap is synchronous: a call that found the old worker is already queued on it.
+    record.worker = worker;
+    record.versionBase = version;
+    record.state = 'serving';
+    record.settings = settings;
+    record.functions = new Map(description.functions.map((f) => [f.name, f]));
+    record.wasi = description.wasi;
+    record.error = undefined;
+    record.deployedAt = new Date();
+    record.touch();
+    record.forgetHashes();
+    record.rememberHash(version, worker.hash);
+    this.#watchWorker(record, worker, log);
+    metrics.deploys.inc({ module: name, outcome: 'ok' });
+    log.info(
+      { version, hash: worker.hash, functions: [...record.functions.keys()] },
+      previous ? 'redeployed with new settings' : 'deployed',
+    );
+    if (previous) this.#retire(previous);
+  }
+
+  /** The host functions the module's settings grant, from the built-in and given ones. */
+  #grantedHostFunctions(
+    name: string,
+    settings: ModuleSettings,
+    log: FastifyBaseLogger,
+  ): HostFunctions | undefined {
+    if (!settings.hostFunctions?.length) return undefined;
+    const builtin = builtinHostFunctions((message) =>
+      log.info({ hostFunction: 'wasmtube.log' }, message),
+    );
+    const catalog: HostFunctions = { ...builtin };
+    for (const [module, fns] of Object.entries(this.#options.hostFunctions)) {
+      catalog[module] = { ...catalog[module], ...fns };
+    }
+    return grantHostFunctions(catalog, settings.hostFunctions, `${name}.json`);
+  }
+
+  async #reload(record: ModuleRecord, bytes: Buffer, log: FastifyBaseLogger): Promise<void> {
+    const worker = record.worker!;
+    const { metrics } = this.#options;
+    try {
+      const description = describeModule(bytes);
+      const result = await worker.reload(bytes);
+      const version = record.versionOf(result.to);
+      record.rememberHash(version, result.hash);
+      record.functions = new Map(description.functions.map((f) => [f.name, f]));
+      record.error = undefined;
+      record.touch();
+      metrics.reloads.inc({ module: record.name, outcome: 'ok' });
+      log.info({ version, hash: result.hash, durationMs: result.durationMs }, 'reloaded');
+    } catch (error) {
+      record.error = asWasmtubeError(error);
+      record.touch();
+      metrics.reloads.inc({ module: record.name, outcome: 'rejected' });
+      log.warn(
+        { err: error, version: record.version },
+        `reload rejected; version ${record.version} keeps serving`,
+      );
+    }
+  }
+
+  async #undeploy(name: string, log: FastifyBaseLogger): Promise<void> {
+    const record = this.#records.get(name);
+    if (!record) return;
+    // New calls find no module from here on; calls already made finish on the worker.
+    this.#records.delete(name);
+    if (!record.worker) return;
+    this.#lastVersions.set(name, record.version);
+    this.#options.metrics.undeploys.inc({ module: name });
+    log.info({ version: record.version }, 'file removed: draining and undeploying');
+    await this.#retire(record.worker);
+    log.info({ version: record.version }, 'undeployed');
+  }
+
+  /** Stops a worker that no longer takes new calls, letting its calls finish. */
+  #retire(worker: Worker): Promise<void> {
+    const stopping = worker
+      .stop({ timeoutMs: this.#options.drainTimeoutMs })
+      .catch((error: unknown) =>
+        this.#options.logger.error({ err: error }, 'stopping a retired worker failed'),
+      )
+      .finally(() => this.#retiring.delete(stopping));
+    this.#retiring.add(stopping);
+    return stopping;
+  }
+
+  #fail(record: ModuleRecord, error: unknown): ModuleRecord {
+    record.error = asWasmtubeError(error);
+    record.touch();
+    if (record.state !== 'serving') {
+      record.state = 'failed';
+      if (record.worker) record.versionBase = record.version + 1; // keeps `version` as it was
+      record.worker = undefined;
+    }
+    return record;
+  }
+
+  #watchWorker(record: ModuleRecord, worker: Worker, log: FastifyBaseLogger): void {
+    const { metrics } = this.#options;
+    const current = () => record.worker === worker;
+    worker.on('restart', (event) => {
+      metrics.restarts.inc({ module: record.name, reason: event.reason });
+      log.warn({ ...event, version: record.versionOf(event.version) }, 'thread restarted');
+    });
+    worker.on('timeout', (event) => log.warn(event, 'call timed out; its thread is replaced'));
+    worker.on('rollback', (event) => {
+      if (!current()) return;
+      const version = record.versionOf(event.to);
+      record.rememberHash(version, event.restoredHash);
+      record.touch();
+      metrics.reloads.inc({ module: record.name, outcome: 'rollback' });
+      log.error(
+        { from: record.versionOf(event.from), to: version, hash: event.hash },
+        'new version kept failing: rolled back to the previous content',
+      );
+    });
+    worker.on('failure', (error) => {
+      if (!current()) return;
+      record.state = 'failed';
+      record.error = error;
+      record.touch();
+      // Rewriting the file (or its sidecar) deploys it again.
+      record.settingsKey = undefined;
+      log.error({ err: error }, 'supervisor gave up on the module; it no longer serves');
+    });
+  }
+}
+
+function workerOptions(
+  bytes: Buffer,
+  settings: ModuleSettings,
+  wasi: boolean,
+  hostFunctions: HostFunctions | undefined,
+): WorkerOptions {
+  const { probe, wasi: wasiSettings, hostFunctions: _grants, ...rest } = settings;
+  // Undefined values would override the worker's own defaults.
+  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  return {
+    ...defined,
+    wasmBinary: bytes,
+    watch: false,
+    // A WASI module gets WASI with nothing granted unless its sidecar grants something.
+    ...(wasiSettings || wasi ? { wasi: wasiSettings ?? {} } : {}),
+    ...(probe ? { probe: { fn: probe.fn, input: { data: probe.data ?? null } } } : {}),
+    ...(hostFunctions ? { hostFunctions } : {}),
+  };
+}
+
+function describeFailure(record: ModuleRecord | undefined, what: string): string {
+  return record?.state === 'serving'
+    ? `files ${what}; version ${record.version} keeps serving`
+    : `files ${what}; not deployed`;
+}
+
+function asWasmtubeError(error: unknown): WasmtubeError {
+  if (error instanceof WasmtubeError) return error;
+  return new InternalError(`Deploying failed: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+  });
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

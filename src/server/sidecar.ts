@@ -1,0 +1,193 @@
+import { SidecarInvalidError } from './gateway-errors.js';
+
+/**
+ * Per-module settings: the gateway's defaults, overridden by the module's sidecar file
+ * `<name>.json` next to `<name>.wasm`. Every key is optional; unknown keys are refused so a typo
+ * is not silently ignored. See docs/server.md.
+ *
+ * @example
+ * ```json
+ * { "threads": 2, "timeoutMs": 2000, "maxMemoryMb": 64, "wasi": { "env": { "SHIFT": "5" } } }
+ * ```
+ */
+export interface ModuleSettings {
+  /** Threads, each with one instance of the module. */
+  threads?: number;
+  /** Running time allowed per call, in ms (`0`: none). Past it: 504 `ERR_CALL_TIMEOUT`. */
+  timeoutMs?: number;
+  /** Time a call may wait for a thread, in ms (`0`: none). Past it: 504 `ERR_QUEUE_TIMEOUT`. */
+  queueTimeoutMs?: number;
+  /** Calls that may wait beyond those running; more: 429 `ERR_QUEUE_FULL`. */
+  maxQueue?: number;
+  /** Cap on each instance's linear memory, in MiB. */
+  maxMemoryMb?: number;
+  /** Time threads may take to instantiate the module, in ms. */
+  startTimeoutMs?: number;
+  /** Replace an instance after this many calls. */
+  maxCallsPerInstance?: number;
+  /** Replace an instance once it is this old, in ms. */
+  maxInstanceAgeMs?: number;
+  /** Replace an instance when a call left its memory above this size, in MiB. */
+  recycleMemoryMb?: number;
+  /** Bytes reserved past each payload for results longer than their input. */
+  resultHeadroomBytes?: number;
+  /**
+   * WASI preview 1: arguments, environment and directories the guest may open (guest path →
+   * folder path, which must be inside the deploy folder). A module that imports WASI gets WASI
+   * with nothing granted when this is absent.
+   */
+  wasi?: { args?: string[]; env?: Record<string, string>; preopens?: Record<string, string> };
+  /**
+   * Host functions the module may import, from those the gateway offers (`wasmtube.log`,
+   * `wasmtube.now_ms`, and any given to `createGateway`): `"module.name"` or `"module.*"`.
+   * Nothing is granted by default; a module importing an ungranted function does not deploy.
+   */
+  hostFunctions?: string[];
+  /** A JSON call that must succeed on every new instance before it takes traffic. */
+  probe?: { fn: string; data?: unknown };
+  /** Refuse a new version lacking a function the running one exports (default `true`). */
+  requireExports?: boolean;
+  /** Automatic rollback of a new version that keeps failing; `false` disables. */
+  rollback?: false | { maxFailures?: number; minUptimeMs?: number };
+}
+
+type Check = (value: unknown, where: string) => void;
+
+const number: Check = (value, where) => {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    fail(where, 'a number ≥ 0');
+  }
+};
+const positiveInteger: Check = (value, where) => {
+  if (!Number.isInteger(value) || (value as number) < 1) fail(where, 'a positive integer');
+};
+const boolean: Check = (value, where) => {
+  if (typeof value !== 'boolean') fail(where, 'true or false');
+};
+const stringArray: Check = (value, where) => {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    fail(where, 'an array of strings');
+  }
+};
+const stringRecord: Check = (value, where) => {
+  if (!isPlainObject(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+    fail(where, 'an object of strings');
+  }
+};
+const object =
+  (fields: Record<string, Check>, required: string[] = []): Check =>
+  (value, where) => {
+    if (!isPlainObject(value)) fail(where, `an object with ${Object.keys(fields).join(', ')}`);
+    checkFields(value as Record<string, unknown>, fields, where, required);
+  };
+
+const FIELDS: Record<keyof ModuleSettings, Check> = {
+  threads: positiveInteger,
+  timeoutMs: number,
+  queueTimeoutMs: number,
+  maxQueue: number,
+  maxMemoryMb: number,
+  startTimeoutMs: number,
+  maxCallsPerInstance: number,
+  maxInstanceAgeMs: number,
+  recycleMemoryMb: number,
+  resultHeadroomBytes: number,
+  wasi: object({ args: stringArray, env: stringRecord, preopens: stringRecord }),
+  hostFunctions: stringArray,
+  probe: object(
+    {
+      fn: (value, where) => {
+        if (typeof value !== 'string' || value === '') fail(where, 'a function name');
+      },
+      data: () => undefined,
+    },
+    ['fn'],
+  ),
+  requireExports: boolean,
+  rollback: (value, where) => {
+    if (value === false) return;
+    object({ maxFailures: number, minUptimeMs: number })(value, where);
+  },
+};
+
+/** The sidecar keys, for messages and docs. */
+export const SIDECAR_KEYS = Object.keys(FIELDS) as (keyof ModuleSettings)[];
+
+/**
+ * Parses and checks a sidecar's text. `source` names the file in messages.
+ * @throws `ERR_SIDECAR_INVALID`
+ */
+export function parseSidecar(text: string, source: string): ModuleSettings {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SidecarInvalidError(`${source} is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+      details: { file: source },
+    });
+  }
+  return checkSettings(value, source);
+}
+
+/**
+ * Checks settings given as an object (a sidecar's content or the gateway's defaults).
+ * @throws `ERR_SIDECAR_INVALID`
+ */
+export function checkSettings(value: unknown, source: string): ModuleSettings {
+  if (!isPlainObject(value)) {
+    throw new SidecarInvalidError(`${source} must hold a JSON object of module settings.`, {
+      details: { file: source },
+    });
+  }
+  try {
+    checkFields(value, FIELDS, '', []);
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    throw new SidecarInvalidError(`${source}: ${error.message}`, {
+      details: { file: source, field: error.field },
+    });
+  }
+  return value as ModuleSettings;
+}
+
+class FieldError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function checkFields(
+  value: Record<string, unknown>,
+  fields: Record<string, Check>,
+  where: string,
+  required: string[],
+): void {
+  for (const [key, field] of Object.entries(value)) {
+    const path = where ? `${where}.${key}` : key;
+    const check = Object.hasOwn(fields, key) ? fields[key] : undefined;
+    if (!check) {
+      throw new FieldError(
+        path,
+        `unknown setting "${path}". Known: ${Object.keys(fields)
+          .map((k) => (where ? `${where}.${k}` : k))
+          .join(', ')}.`,
+      );
+    }
+    check(field, path);
+  }
+  for (const key of required) {
+    if (!(key in value)) throw new FieldError(`${where}.${key}`, `${where}.${key} is required.`);
+  }
+}
+
+function fail(where: string, what: string): never {
+  throw new FieldError(where, `"${where}" must be ${what}.`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
