@@ -4,7 +4,7 @@ import { Piscina } from 'piscina';
 import { deserializeError, StartTimeoutError, type WasmtubeError } from '../errors.js';
 import { isThreadStatus, type ThreadData } from '../worker/messages.js';
 
-const THREAD_ENTRY = new URL('../worker/thread-entry.js', import.meta.url).href;
+const THREAD_ENTRY = new URL('../worker/thread-main.cjs', import.meta.url).href;
 
 /** Options of one pool generation. */
 export interface ThreadPoolOptions {
