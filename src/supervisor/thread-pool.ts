@@ -41,6 +41,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
   readonly #ready = new Set<number>();
   #startup: { resolve: () => void; reject: (error: WasmtubeError) => void } | undefined;
   #destroyed = false;
+  #needed = Infinity;
 
   constructor(options: ThreadPoolOptions) {
     super();
@@ -65,14 +66,18 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     this.trackThreads();
   }
 
-  /** Resolves once every thread has instantiated the module; rejects on the first failure. */
-  whenReady(startTimeoutMs: number): Promise<void> {
-    if (this.#ready.size >= this.threads) return Promise.resolve();
+  /**
+   * Resolves once `needed` threads (default: all) have instantiated the module; rejects on the
+   * first failure.
+   */
+  whenReady(startTimeoutMs: number, needed = this.threads): Promise<void> {
+    this.#needed = needed;
+    if (this.#ready.size >= needed) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(
           new StartTimeoutError(
-            `Only ${this.#ready.size} of ${this.threads} threads instantiated the module within ` +
+            `Only ${this.#ready.size} of ${needed} threads instantiated the module within ` +
               `${startTimeoutMs} ms. Does its start function loop, or is the module huge? ` +
               `Raise startTimeoutMs if it is just slow.`,
             { details: { ready: this.#ready.size, threads: this.threads, startTimeoutMs } },
@@ -134,7 +139,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     } else if (message.wasmtube === 'ready') {
       this.#ready.add(message.threadId);
       this.emit('thread-ready', message.threadId);
-      if (this.#ready.size >= this.threads) this.#startup?.resolve();
+      if (this.#ready.size >= this.#needed) this.#startup?.resolve();
     } else {
       this.#startup?.reject(deserializeError(message.error));
     }

@@ -13,7 +13,7 @@ export const DEFAULTS = {
   maxCallsPerInstance: Infinity,
   maxInstanceAgeMs: Infinity,
   recycleMemoryMb: Infinity,
-  pipelineDepth: 8,
+  pipelineDepth: 32,
   spinUs: 100,
   spareThreads: 1,
 } as const;

@@ -72,7 +72,7 @@ export interface WorkerOptions {
   /**
    * Calls posted to a thread at once, so it goes from one to the next without waiting for the
    * main thread. Idle threads get calls first; a call not started yet moves to a thread that
-   * frees up. Default: 8.
+   * frees up. Default: 32.
    */
   pipelineDepth?: number;
   /**

@@ -903,7 +903,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     );
     pool.on('thread-error', () => undefined); // its exit is reported and handled as a crash
     try {
-      await pool.whenReady(options.startTimeoutMs);
+      // Spares finish starting while the pool already serves.
+      await pool.whenReady(options.startTimeoutMs, this.#threads);
     } catch (error) {
       await pool.destroy();
       throw error;

@@ -22,7 +22,7 @@ import {
 import { needsEncoding } from '../bridge/payload.js';
 import { Wasmtube } from '../wasmtube.js';
 import { HostChannelClient, WAPC_CHANNEL } from './host-channel.js';
-import { CallSlots, epochNow } from './call-slots.js';
+import { CallSlots, epochNow, now } from './call-slots.js';
 import type {
   CallMessage,
   CallReply,
@@ -103,8 +103,8 @@ function serve(bridge: Wasmtube): void {
   const next = (): CallMessage | undefined => {
     if (backlog.length === 0) poll();
     if (backlog.length > 0 || spinMs <= 0) return backlog.shift();
-    const until = performance.now() + spinMs;
-    while (performance.now() < until) if (poll()) return backlog.shift();
+    const until = now() + spinMs;
+    while (now() < until) if (poll()) return backlog.shift();
     return undefined;
   };
 
