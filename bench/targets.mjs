@@ -1,0 +1,160 @@
+// The performance targets, each a ratio (or a number) computed from rows of the same run.
+// `status` is 'met', 'missed' or 'not measured' (a row it needs is missing, e.g. in a partial run).
+
+/** @returns {{ id, text, measured, limit, status, detail }[]} */
+export function evaluateTargets(rows) {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const get = (id) => byId.get(id);
+  const p50 = (id) => get(id)?.p50 ?? get(id)?.value;
+  const value = (id) => get(id)?.value;
+
+  const targets = [];
+  const ratioTarget = (id, text, numerator, denominator, op, limit, detail = '') => {
+    const a = numerator();
+    const b = denominator();
+    const measured = a !== undefined && b !== undefined ? a / b : undefined;
+    targets.push(finish({ id, text, measured, limit, op, unit: 'x', detail }));
+  };
+  const absoluteTarget = (id, text, measure, op, limit, unit, detail = '') => {
+    targets.push(finish({ id, text, measured: measure(), limit, op, unit, detail }));
+  };
+
+  const atomicsSync = p50('threads.atomics-sync.64');
+  ratioTarget(
+    'latency-vs-atomics',
+    'Small call (64 B JSON echo), 1 in flight, through Worker vs the SAB + Atomics round trip (waitAsync)',
+    () => p50('worker.latency.64'),
+    () => p50('threads.atomics-async.64'),
+    '≤',
+    1.2,
+    [
+      atomicsSync &&
+        p50('worker.latency.64') &&
+        `${(p50('worker.latency.64') / atomicsSync).toFixed(2)}× the blocking-wait variant`,
+      p50('threads.atomics-spin.64') &&
+        p50('worker.latency.64') &&
+        `${(p50('worker.latency.64') / p50('threads.atomics-spin.64')).toFixed(1)}× the ` +
+          `both-sides-spinning round trip`,
+      p50('worker.latency.sparse.64') &&
+        p50('threads.atomics-async.sparse.64') &&
+        `with ~1 ms idle before each call: ${(
+          p50('worker.latency.sparse.64') / p50('threads.atomics-async.sparse.64')
+        ).toFixed(2)}×`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+  );
+  ratioTarget(
+    'latency-vs-extism',
+    'Small call (64 B JSON echo), 1 in flight, through Worker vs Extism runInWorker',
+    () => p50('worker.latency.64'),
+    () => p50('extism.worker.64'),
+    '≤',
+    0.5,
+    p50('extism.wasmtube-worker-raw.64') && p50('extism.worker.64')
+      ? `like-for-like do-nothing guests: ${(p50('extism.wasmtube-worker-raw.64') / p50('extism.worker.64')).toFixed(2)}×`
+      : '',
+  );
+  ratioTarget(
+    'throughput-vs-postmessage',
+    'Throughput, 64 B echo, 64 in flight, Worker on 1 thread vs pipelined bare postMessage',
+    () => value('worker.throughput.1t.64'),
+    () => value('threads.postmessage-pipelined.64'),
+    '≥',
+    0.5,
+  );
+  ratioTarget(
+    'throughput-vs-piscina',
+    "Throughput, 64 B echo, 64 in flight, Worker on 1 thread vs piscina's defaults",
+    () => value('worker.throughput.1t.64'),
+    () => value('piscina.default.throughput.64'),
+    '≥',
+    5,
+    value('piscina.1thread.throughput.64')
+      ? `${(value('worker.throughput.1t.64') / value('piscina.1thread.throughput.64')).toFixed(2)}× piscina pinned to 1 thread`
+      : '',
+  );
+  ratioTarget(
+    'scaling-tiny',
+    'Throughput, 64 B echo: 2 threads vs 1 (never slower)',
+    () => value('worker.throughput.2t.64'),
+    () => value('worker.throughput.1t.64'),
+    '≥',
+    1.0,
+  );
+  ratioTarget(
+    'scaling-work',
+    'Throughput, calls doing ≥ 200 µs of guest work: 2 threads vs 1',
+    () => value('worker.work.2t'),
+    () => value('worker.work.1t'),
+    '≥',
+    1.8,
+    value('worker.work.inprocess')
+      ? `guest work per call ${value('worker.work.inprocess').toFixed(0)} µs in-process`
+      : '',
+  );
+  ratioTarget(
+    'image-vs-transfer',
+    '1080p RGB round trip (invert, RGB in and out) through Worker vs the bare-thread copy + transfer there and back',
+    () => p50('images.worker-invert'),
+    () => p50('images.bare-transfer'),
+    '≤',
+    2.5,
+    [
+      p50('images.bare-invert') &&
+        `${(p50('images.worker-invert') / p50('images.bare-invert')).toFixed(2)}× a bare thread doing the same invert`,
+      p50('images.raw-invert') &&
+        p50('images.bare-transfer') &&
+        `transport only (Worker − in-process raw invert, ${(p50('images.worker-invert') - p50('images.raw-invert')).toFixed(2)} ms): ` +
+          `${((p50('images.worker-invert') - p50('images.raw-invert')) / p50('images.bare-transfer')).toFixed(2)}× the floor`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+  );
+  absoluteTarget(
+    'reload-latency',
+    'Reload: rename → first call served by the new version, p50',
+    () => p50('reload.latency'),
+    '≤',
+    150,
+    'ms',
+    get('reload.latency') ? `p99 ${get('reload.latency').p99.toFixed(0)} ms` : '',
+  );
+  absoluteTarget(
+    'reload-failures',
+    'Reload: failed calls (20 reloads, and the reload storm)',
+    () => {
+      const counts = ['reload.latency', 'reload.storm'].map((id) => get(id)?.failed);
+      return counts.some((c) => c === undefined) ? undefined : counts[0] + counts[1];
+    },
+    '≤',
+    0,
+    'calls',
+  );
+  absoluteTarget(
+    'timeout-replacement',
+    'Timeout: ERR_CALL_TIMEOUT → replacement thread serving, p50',
+    () => p50('reload.timeout'),
+    '≤',
+    50,
+    'ms',
+    get('reload.timeout') ? `p99 ${get('reload.timeout').p99.toFixed(0)} ms` : '',
+  );
+  return targets;
+}
+
+function finish(target) {
+  const { measured, limit, op } = target;
+  let status = 'not measured';
+  if (measured !== undefined && !Number.isNaN(measured)) {
+    status = (op === '≤' ? measured <= limit : measured >= limit) ? 'met' : 'missed';
+  }
+  return { ...target, status };
+}
+
+export function formatTarget(t, value = t.measured) {
+  if (value === undefined || Number.isNaN(value)) return '—';
+  if (t.unit === 'x') return `${value.toFixed(2)}×`;
+  if (t.unit === 'calls') return String(value);
+  return `${value.toFixed(0)} ${t.unit}`;
+}
