@@ -36,17 +36,17 @@ export {
   type MemoryLimits,
   type ValueType,
 } from './bridge/wasm-binary.js';
-export {
-  Worker,
-  type WorkerOptions,
-  type WorkerCallOptions,
-  type WorkerEvents,
-  type WorkerStats,
-  type WorkerState,
-  type CallInfo,
-  type RestartReason,
-  type ReloadResult,
-} from './supervisor/worker.js';
+export { Worker } from './supervisor/worker.js';
+export type {
+  CallInfo,
+  ReloadResult,
+  RestartReason,
+  WorkerCallOptions,
+  WorkerEvents,
+  WorkerOptions,
+  WorkerState,
+  WorkerStats,
+} from './supervisor/worker-types.js';
 export type { RollbackOptions } from './supervisor/reload-policy.js';
 export {
   Supervisor,

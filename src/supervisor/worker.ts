@@ -1018,14 +1018,3 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
-
-export type {
-  CallInfo,
-  ReloadResult,
-  RestartReason,
-  WorkerCallOptions,
-  WorkerEvents,
-  WorkerOptions,
-  WorkerState,
-  WorkerStats,
-};
