@@ -636,13 +636,22 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    */
   #rebalance(idle: ThreadLink<PendingCall>): void {
     if (this.#queue.length > 0 || idle.load > 0 || idle.pool !== this.#pool) return;
-    for (const call of this.#inflight) {
-      if (call.link && call.link !== idle && call.link.load > 1 && !this.#started(call)) {
-        if (call.link.withdraw(call)) {
-          this.#submit(call, true);
-          return;
-        }
+    // Take the calls still waiting behind other threads' running calls, oldest first.
+    const waiting: PendingCall[] = [];
+    for (const link of this.#links.values()) {
+      if (link === idle || link.load < 2) continue;
+      for (const call of link.calls()) {
+        if (!this.#started(call)) waiting.push(call);
       }
+    }
+    waiting.sort((x, y) => x.createdAt - y.createdAt);
+    for (const call of waiting) {
+      if (idle.capacity === 0) break;
+      if (!call.link?.withdraw(call)) continue;
+      const { task, transfer } = toTask(call);
+      call.attempts++;
+      call.threadId = idle.threadId;
+      idle.post(call, task, transfer);
     }
   }
 
