@@ -51,6 +51,12 @@ import { ThreadLink } from './thread-link.js';
 import { ThreadPool } from './thread-pool.js';
 import { WasmFileWatcher } from './watcher.js';
 
+/** What a call asks a thread to do. */
+type CallRequest =
+  | { input: CallInput }
+  | { typed: NonNullable<ThreadTask['typed']> }
+  | { run: NonNullable<ThreadTask['run']> };
+
 interface PendingCall {
   fn: string;
   input: CallInput | undefined;
@@ -70,11 +76,15 @@ interface PendingCall {
   abortReason: 'timeout' | 'queue-timeout' | 'user' | 'stopped' | 'failed' | 'requeue' | undefined;
   userSignal: AbortSignal | undefined;
   onUserAbort: (() => void) | undefined;
-  resolve: (value: { result: unknown; info: CallInfo }) => void;
+  /** Called with the result, or with `{ result, info }` when `withInfo`. */
+  resolve: (value: unknown) => void;
+  withInfo: boolean;
   reject: (error: unknown) => void;
 }
 
 const debug = debuglog('wasmtube');
+/** An idle thread takes calls waiting behind a call that has run longer than this. */
+const STEAL_AFTER_MS = 2;
 /** How often in-flight calls are checked against their timeouts. */
 const WATCHDOG_MS = 10;
 
@@ -248,12 +258,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     input: CallInput,
     options?: WorkerCallOptions<R>,
   ): Promise<ResultTypes<unknown>[R]>;
-  async callFunction(
-    name: string,
-    input: CallInput,
-    options: WorkerCallOptions = {},
-  ): Promise<unknown> {
-    return (await this.callFunctionWithInfo(name, input, options)).result;
+  callFunction(name: string, input: CallInput, options: WorkerCallOptions = {}): Promise<unknown> {
+    return this.#enqueue(name, { input }, options, false);
   }
 
   /** Like {@link callFunction}, and also tells which version and thread served the call. */
@@ -262,16 +268,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     input: CallInput,
     options: WorkerCallOptions = {},
   ): Promise<{ result: T; info: CallInfo }> {
-    return new Promise((resolve, reject) => {
-      const call = this.#createCall(
-        fn,
-        { input },
-        options,
-        resolve as PendingCall['resolve'],
-        reject,
-      );
-      if (call) this.#submit(call);
-    });
+    return this.#enqueue(fn, { input }, options, true);
   }
 
   /**
@@ -283,18 +280,14 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * await worker.call('greet', ['Ada'], { returns: 'string' });  // → 'Hello, Ada!'
    * ```
    */
-  async call<T = unknown>(
+  call<T = unknown>(
     fn: string,
     args: unknown[] = [],
     options: TypedCallOptions & Omit<WorkerCallOptions, 'returns'> = {},
   ): Promise<T> {
     const { params, returns, ...callOptions } = options;
     const typed = { args, options: { ...(params && { params }), ...(returns && { returns }) } };
-    const { result } = await new Promise<{ result: unknown; info: CallInfo }>((resolve, reject) => {
-      const call = this.#createCall(fn, { typed }, callOptions, resolve, reject);
-      if (call) this.#submit(call);
-    });
-    return result as T;
+    return this.#enqueue(fn, { typed }, callOptions, false);
   }
 
   /** Host functions and waPC callbacks that threads reach through their host channels. */
@@ -312,7 +305,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * Runs a WASI command module (`_start`) on a fresh instance in some thread, with these
    * arguments and stdin; resolves its exit code and captured output (see `Wasmtube.run`).
    */
-  async run(
+  run(
     options: { args?: string[]; stdin?: string | Uint8Array } & Omit<
       WorkerCallOptions,
       'returns'
@@ -320,11 +313,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   ): Promise<CommandResult> {
     const { args, stdin, ...callOptions } = options;
     const run = { ...(args && { args }), ...(stdin !== undefined && { stdin }) };
-    const { result } = await new Promise<{ result: unknown; info: CallInfo }>((resolve, reject) => {
-      const call = this.#createCall('_start', { run }, callOptions, resolve, reject);
-      if (call) this.#submit(call);
-    });
-    return result as CommandResult;
+    return this.#enqueue('_start', { run }, callOptions, false);
   }
 
   /** The served module's exported functions, signatures and calling conventions. */
@@ -518,13 +507,31 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   // ---- calls ----
 
+  /** Accepts a call and queues it; the promise settles with its result (and info if asked). */
+  #enqueue<T>(
+    fn: string,
+    request: CallRequest,
+    options: WorkerCallOptions,
+    withInfo: boolean,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const call = this.#createCall(
+        fn,
+        request,
+        options,
+        withInfo,
+        resolve as PendingCall['resolve'],
+        reject,
+      );
+      if (call) this.#submit(call);
+    });
+  }
+
   #createCall(
     fn: string,
-    request:
-      | { input: CallInput }
-      | { typed: NonNullable<ThreadTask['typed']> }
-      | { run: NonNullable<ThreadTask['run']> },
+    request: CallRequest,
     options: WorkerCallOptions,
+    withInfo: boolean,
     resolve: PendingCall['resolve'],
     reject: PendingCall['reject'],
   ): PendingCall | undefined {
@@ -582,6 +589,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         onUserAbort: undefined,
         resolve,
         reject,
+        withInfo,
       };
       if (signal) {
         call.onUserAbort = () => this.#abort(call, 'user');
@@ -636,10 +644,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    */
   #rebalance(idle: ThreadLink<PendingCall>): void {
     if (this.#queue.length > 0 || idle.load > 0 || idle.pool !== this.#pool) return;
-    // Take the calls still waiting behind other threads' running calls, oldest first.
+    // Take the calls waiting behind another thread's call that has been running a while, oldest
+    // first. Behind short calls they are better left where they are: moving costs a message.
     const waiting: PendingCall[] = [];
+    const now = epochNow();
     for (const link of this.#links.values()) {
-      if (link === idle || link.load < 2) continue;
+      if (link === idle || link.load < 2 || !this.#busyFor(link, now, STEAL_AFTER_MS)) continue;
       for (const call of link.calls()) {
         if (!this.#started(call)) waiting.push(call);
       }
@@ -653,6 +663,16 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       call.threadId = idle.threadId;
       idle.post(call, task, transfer);
     }
+  }
+
+  /** The link's thread has been running its current call for more than `ms`. */
+  #busyFor(link: ThreadLink<PendingCall>, now: number, ms: number): boolean {
+    for (const call of link.calls()) {
+      if (link.slots.state(call.slot) === SlotState.Running) {
+        return now - link.slots.startedAt(call.slot) > ms;
+      }
+    }
+    return false;
   }
 
   /** The call has started (or finished) on its thread. */
@@ -670,22 +690,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #handleResponse(call: PendingCall, response: ThreadResponse): void {
     const { info } = response;
-    const callInfo: CallInfo = {
-      version: info.version,
-      threadId: info.threadId,
-      queuedMs: Math.max(0, info.startedAt - call.createdAt),
-      runMs: info.finishedAt - info.startedAt,
-      startedAt: info.startedAt,
-      finishedAt: info.finishedAt,
-      attempts: call.attempts,
-      ...(info.stdout !== undefined && { stdout: info.stdout }),
-      ...(info.stderr !== undefined && { stderr: info.stderr }),
-    };
     if (response.ok) {
-      this.#settle(call, undefined, {
-        result: revive(response.value, call.returns),
-        info: callInfo,
-      });
+      const result = revive(response.value, call.returns);
+      this.#settle(
+        call,
+        undefined,
+        call.withInfo ? { result, info: callInfo(call, info) } : result,
+      );
       return;
     }
     const error = deserializeError(response.error);
@@ -759,13 +770,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     }
   }
 
-  #settle(call: PendingCall, error: unknown, value?: { result: unknown; info: CallInfo }): void {
+  #settle(call: PendingCall, error: unknown, value?: unknown): void {
     if (!this.#inflight.delete(call)) return;
     if (call.onUserAbort) call.userSignal!.removeEventListener('abort', call.onUserAbort);
     const latency = epochNow() - call.createdAt;
     if (error === undefined) {
       this.#stats.succeeded(latency);
-      call.resolve(value!);
+      call.resolve(value);
     } else {
       this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', latency);
       call.reject(error);
@@ -1026,4 +1037,18 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+function callInfo(call: PendingCall, info: ThreadResponse['info']): CallInfo {
+  return {
+    version: info.version,
+    threadId: info.threadId,
+    queuedMs: Math.max(0, info.startedAt - call.createdAt),
+    runMs: info.finishedAt - info.startedAt,
+    startedAt: info.startedAt,
+    finishedAt: info.finishedAt,
+    attempts: call.attempts,
+    ...(info.stdout !== undefined && { stdout: info.stdout }),
+    ...(info.stderr !== undefined && { stderr: info.stderr }),
+  };
 }
