@@ -1,4 +1,4 @@
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CallSlots } from '../worker/call-slots.js';
 import type { CallMessage, CallReply, ThreadResponse, ThreadTask } from '../worker/messages.js';
 import type { ThreadPool } from './thread-pool.js';
@@ -97,6 +97,10 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
 
   /** Ends the link (its thread exited): returns the calls it still had. */
   close(): C[] {
+    // Answers the thread sent before it went are still in the port: deliver them first.
+    for (let r = receiveMessageOnPort(this.#port); r; r = receiveMessageOnPort(this.#port)) {
+      for (const reply of r.message as CallReply[]) this.#onReply(reply);
+    }
     this.#closed = true;
     const calls = [...this.#calls.values()];
     for (const call of calls) call.link = undefined;

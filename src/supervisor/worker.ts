@@ -628,14 +628,21 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #leastLoaded(): ThreadLink<PendingCall> | undefined {
     let best: ThreadLink<PendingCall> | undefined;
-    let active = 0;
-    for (const link of this.#links.values()) {
-      if (link.pool !== this.#pool) continue;
-      if (active++ >= this.#threads) break; // the rest are warm spares
+    for (const link of this.#activeLinks()) {
       if (link.capacity === 0) continue;
       if (!best || link.load < best.load) best = link;
     }
     return best;
+  }
+
+  /** The current pool's serving threads: the first `threads` to start; the rest are spares. */
+  *#activeLinks(): Generator<ThreadLink<PendingCall>> {
+    let active = 0;
+    for (const link of this.#links.values()) {
+      if (link.pool !== this.#pool) continue;
+      if (active++ >= this.#threads) return;
+      yield link;
+    }
   }
 
   /**
@@ -643,7 +650,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * call does not hold up the calls pipelined behind it while a thread is idle.
    */
   #rebalance(idle: ThreadLink<PendingCall>): void {
-    if (this.#queue.length > 0 || idle.load > 0 || idle.pool !== this.#pool) return;
+    if (this.#queue.length > 0 || idle.load > 0 || ![...this.#activeLinks()].includes(idle)) return;
     // Take the calls waiting behind another thread's call that has been running a while, oldest
     // first. Behind short calls they are better left where they are: moving costs a message.
     const waiting: PendingCall[] = [];
@@ -845,6 +852,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         }
       }
     }
+    // A thread that went idle before its neighbour's call had run long enough to take work from.
+    for (const link of this.#activeLinks()) if (link.load === 0) this.#rebalance(link);
     // Only calls with a queue timeout need looking at in the (possibly long) queue.
     if (this.#queueTimeouts > 0) {
       for (const call of [...this.#queue]) this.#checkQueueTimeout(call, now);
@@ -1000,8 +1009,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     if (this.#state === 'running') this.#state = 'stopping';
     if (this.#inflight.size > 0 && this.#state === 'stopping') {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        this.once('drain', () => (clearTimeout(timer), resolve()));
+        const drained = () => (clearTimeout(timer), resolve());
+        const timer = setTimeout(() => (this.off('drain', drained), resolve()), timeoutMs);
+        this.once('drain', drained);
       });
     }
     for (const call of this.#inflight) this.#abort(call, 'stopped');
