@@ -1,3 +1,4 @@
+import { asBuffer } from './bridge/buffers.js';
 import { callWasmtubeAbi } from './bridge/abi-wasmtube.js';
 import {
   compileModule,
@@ -403,7 +404,7 @@ export class Wasmtube {
   /** Copies `length` bytes of linear memory at `offset` (the Elixir library's `read_binary`). */
   readBytes(offset: number, length: number): Buffer {
     const bytes = this.#core.guest.memory.read(offset, length);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return asBuffer(bytes);
   }
 }
 

@@ -1,3 +1,4 @@
+import { asBuffer } from './buffers.js';
 import { HostFunctionError, InvalidArgumentError, WasmInstantiateError } from '../errors.js';
 import { copyIn, pack } from './abi-alloc.js';
 import type { GuestInstance } from './guest-instance.js';
@@ -154,11 +155,7 @@ function liftArgs(guest: GuestInstance, raw: unknown[], params: readonly TypedVa
   for (const type of params) {
     if (type === 'string' || type === 'bytes') {
       const bytes = guest.memory.read(raw[at] as number, raw[at + 1] as number);
-      args.push(
-        type === 'string'
-          ? decoder.decode(bytes)
-          : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-      );
+      args.push(type === 'string' ? decoder.decode(bytes) : asBuffer(bytes));
     } else if (type === 'bool') args.push(raw[at] !== 0);
     else args.push(raw[at]);
     at += wasmTypes(type).length;

@@ -1,3 +1,4 @@
+import { asBuffer } from './buffers.js';
 import { InvalidArgumentError, ResultDecodeError } from '../errors.js';
 import type { BytesInput, CallInput, DataInput, ImageInput, ResultKind } from '../types.js';
 import { encodeImage, toRgbImage, type ImageFormat, type RgbImage } from './image-codec.js';
@@ -113,6 +114,20 @@ export function preparePayloadSync(
   return encodeData(input as DataInput, returns);
 }
 
+/**
+ * True when a call needs sharp, which is asynchronous: an image input that is not raw RGB of its
+ * given size, or an encoded image result.
+ */
+export function needsSharp(input: CallInput, returns: ResultKind | undefined): boolean {
+  if ('image' in input) {
+    const { image, width, height } = input as ImageInput;
+    if (width === undefined || height === undefined || image.length !== width * height * 3) {
+      return true;
+    }
+  }
+  return returns !== undefined && needsEncoding(returns);
+}
+
 /** True when the result kind needs sharp (an encoded image), which is asynchronous. */
 export const needsEncoding = (returns: ResultKind): boolean =>
   returns === 'png' || returns === 'jpeg' || returns === 'webp';
@@ -149,7 +164,7 @@ export function shapeResultSync(
     case 'msgpack':
       return decodeMsgpack(result, fn);
     case 'bytes':
-      return Buffer.from(result.buffer, result.byteOffset, result.byteLength);
+      return asBuffer(result);
     default:
       return resultImage(result, prepared, fn);
   }
@@ -173,7 +188,7 @@ function resultImage(result: Uint8Array, prepared: PreparedPayload, fn: string):
     );
   }
   return {
-    pixels: Buffer.from(result.buffer, result.byteOffset, result.byteLength),
+    pixels: asBuffer(result),
     width,
     height,
   };

@@ -1,3 +1,4 @@
+import { asBuffer } from './buffers.js';
 import { ExportSignatureError, InvalidArgumentError } from '../errors.js';
 import { copyIn, free, takeOutput } from './abi-alloc.js';
 import type { GuestInstance } from './guest-instance.js';
@@ -149,9 +150,7 @@ export function liftResult(
     case 'bytes': {
       needAllocator(guest, `a ${type} result`);
       const bytes = takeOutput(guest, raw as bigint, fn);
-      return type === 'string'
-        ? decoder.decode(bytes)
-        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      return type === 'string' ? decoder.decode(bytes) : asBuffer(bytes);
     }
     default:
       return raw;

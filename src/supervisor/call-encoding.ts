@@ -1,4 +1,5 @@
 /** What crosses to a thread for a call, and back. */
+import { asBuffer } from '../bridge/buffers.js';
 import { encodeData, inputKind } from '../bridge/payload.js';
 import { InvalidArgumentError } from '../errors.js';
 import type {
@@ -36,11 +37,10 @@ export function toTask(call: TaskSource): { task: ThreadTask; transfer: ArrayBuf
 
 /** Structured clone turns Buffers into Uint8Arrays; give callers the Buffers the bridge returns. */
 export function revive(value: unknown, returns: ResultKind | undefined): unknown {
-  const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
-  if (value instanceof Uint8Array) return toBuffer(value);
+  if (value instanceof Uint8Array) return asBuffer(value);
   if (returns === 'rgb') {
     const image = value as RgbImage;
-    return { ...image, pixels: toBuffer(image.pixels) };
+    return { ...image, pixels: asBuffer(image.pixels) };
   }
   return value;
 }

@@ -961,7 +961,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   }
 
   #maybeRetire(pool: ThreadPool): void {
-    for (const call of this.#inflight) if (call.link?.pool === pool) return;
+    // Scans threads, not calls: this runs as each call settles while a reload drains.
+    for (const link of this.#links.values()) if (link.pool === pool && link.load > 0) return;
     this.#retiring.delete(pool);
     this.#closeLinks(pool);
     void pool.destroy();

@@ -3,6 +3,7 @@
  * synchronously, so the thread posts the request on a MessagePort and blocks in Atomics.wait
  * until the main thread — which may await an async function — posts the answer and notifies.
  */
+import { asBuffer } from '../bridge/buffers.js';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { serializeError, type SerializedError } from '../errors.js';
 import type { HostFunctions } from '../bridge/host-functions.js';
@@ -74,9 +75,7 @@ export function serveHostChannel(
       const fn = functions[module]?.[name]?.fn as ((...a: unknown[]) => unknown) | undefined;
       if (!fn) throw new Error(`${module}.${name} is not a main-thread host function`);
       // Buffers arrive as Uint8Arrays after crossing threads; host code gets Buffers, as in-process.
-      const revived = args.map((a) =>
-        a instanceof Uint8Array ? Buffer.from(a.buffer, a.byteOffset, a.byteLength) : a,
-      );
+      const revived = args.map((a) => (a instanceof Uint8Array ? asBuffer(a) : a));
       answer = { id, ok: true, value: await fn(...revived) };
     } catch (error) {
       answer = { id, ok: false, error: serializeError(error) };

@@ -19,7 +19,7 @@ import {
   type HostFunctions,
   type HostSignatures,
 } from '../bridge/host-functions.js';
-import { needsEncoding } from '../bridge/payload.js';
+import { needsSharp } from '../bridge/payload.js';
 import { Wasmtube } from '../wasmtube.js';
 import { HostChannelClient, WAPC_CHANNEL } from './host-channel.js';
 import { CallSlots, epochNow, now } from './call-slots.js';
@@ -163,13 +163,9 @@ function serve(bridge: Wasmtube): void {
   /** Without a promise when nothing needs sharp: most calls, and the cheapest way to run them. */
   function callFunction(task: ThreadTask): unknown {
     const input = task.input!;
-    const sync =
-      !('image' in input) ||
-      (input.width !== undefined && input.image.length === input.width * input.height! * 3);
-    if (sync && !needsEncoding(task.returns ?? 'json')) {
-      return bridge.callFunctionSync(task.fn, input, { returns: task.returns });
-    }
-    return bridge.callFunction(task.fn, input, { returns: task.returns });
+    return needsSharp(input, task.returns)
+      ? bridge.callFunction(task.fn, input, { returns: task.returns })
+      : bridge.callFunctionSync(task.fn, input, { returns: task.returns });
   }
 
   function info(startedAt: number): ThreadCallInfo {
