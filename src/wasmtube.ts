@@ -25,6 +25,7 @@ import { hostSignatures, invokeSync, type HostFunctions } from './bridge/host-fu
 import { typedCall, type TypedCallOptions } from './bridge/typed-call.js';
 import type { Placement } from './bridge/guest-memory.js';
 import {
+  checkResultBuffer,
   needsEncoding,
   preparePayload,
   preparePayloadSync,
@@ -267,7 +268,7 @@ export class Wasmtube {
     const result = await this.#core.queue.run(async () => {
       const prepared = await preparing;
       if (signal?.aborted) throw abortError(signal);
-      return { bytes: this.#invoke(name, prepared), prepared };
+      return { bytes: this.#invoke(name, prepared, checkResultBuffer(options.resultBuffer, prepared.returns)), prepared };
     }, signal);
     return shapeResult(result.bytes, result.prepared, name);
   }
@@ -281,7 +282,7 @@ export class Wasmtube {
   callFunctionSync<T = unknown>(
     name: string,
     input: CallInput,
-    options: { returns?: ResultKind } = {},
+    options: Pick<CallOptions, 'returns' | 'resultBuffer'> = {},
   ): T {
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError('The function name must be a non-empty string.');
@@ -292,16 +293,17 @@ export class Wasmtube {
         'callFunctionSync takes no encoded images and returns none (sharp is asynchronous): use callFunction.',
       );
     }
-    return shapeResultSync(this.#invoke(name, prepared), prepared, name) as T;
+    const bytes = this.#invoke(name, prepared, checkResultBuffer(options.resultBuffer, prepared.returns));
+    return shapeResultSync(bytes, prepared, name) as T;
   }
 
   /** Writes a prepared payload, calls the guest by the module's protocol, reads the result. */
-  #invoke(name: string, prepared: PreparedPayload): Uint8Array {
+  #invoke(name: string, prepared: PreparedPayload, into?: Uint8Array): Uint8Array {
     const core = this.#core;
     const { guest } = core;
     guest.takeOutput(); // what an earlier call or the start function wrote is not this call's
     const abi = callAbi(core.abi, guest.compiled.info, guest.hasAllocator, guest.isWapc, name);
-    const call = { fn: name, payload: prepared.bytes, image: prepared.image };
+    const call = { fn: name, payload: prepared.bytes, image: prepared.image, into };
     let bytes: Uint8Array;
     if (abi === 'wapc') {
       if (prepared.image) {

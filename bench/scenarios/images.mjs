@@ -3,6 +3,7 @@
 // a bare thread round trip by structured clone and by copy + transfer (the "transfer there and
 // back" floor: one copy, then the buffer moves both ways), and a bare thread doing the same
 // invert by hand (copy + transfer in, into wasm memory, invert, copy out, transfer back).
+// The `-into` rows pass `resultBuffer`, so results land in one warm buffer instead of a fresh one.
 // (Replaces the first benchmark, bench/image-transfer.mjs.)
 import { Wasmtube, Worker } from '../../dist/index.js';
 import { FIXTURE, IMAGE, latency, rgbImage } from '../lib.mjs';
@@ -15,6 +16,7 @@ export default async function images(ctx) {
   const { width, height } = IMAGE;
   const image = rgbImage(IMAGE);
   const dst = new Uint8Array(image.length);
+  const out = new Uint8Array(image.length); // resultBuffer: one warm buffer for every result
   const bridge = Wasmtube.fromFile(FIXTURE);
   const worker = await Worker.start({ wasmFile: FIXTURE, threads: 1, watch: false });
   const thread = await startPortThread();
@@ -53,6 +55,16 @@ export default async function images(ctx) {
       () => bridge.callFunction('invert', { image, width, height }, { returns: 'rgb' }),
     ],
     [
+      'bridge-invert-into',
+      'in-process bridge: invert into a reused resultBuffer',
+      () =>
+        bridge.callFunction(
+          'invert',
+          { image, width, height },
+          { returns: 'rgb', resultBuffer: out },
+        ),
+    ],
+    [
       'worker-size',
       'Worker: image_size (in only)',
       () => worker.callFunction('image_size', { image, width, height }),
@@ -61,6 +73,16 @@ export default async function images(ctx) {
       'worker-invert',
       "Worker: invert, RGB in and out ('rgb')",
       () => worker.callFunction('invert', { image, width, height }, { returns: 'rgb' }),
+    ],
+    [
+      'worker-invert-into',
+      'Worker: invert into a reused resultBuffer',
+      () =>
+        worker.callFunction(
+          'invert',
+          { image, width, height },
+          { returns: 'rgb', resultBuffer: out },
+        ),
     ],
   ];
   try {

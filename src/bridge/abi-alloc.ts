@@ -12,6 +12,8 @@ export interface AllocAbiCall {
   fn: string;
   payload: Uint8Array;
   image?: { width: number; height: number } | undefined;
+  /** Where the output may be copied instead of a new buffer (see `CallOptions.resultBuffer`). */
+  into?: Uint8Array | undefined;
 }
 
 /**
@@ -26,7 +28,7 @@ export function callAllocAbi(guest: GuestInstance, call: AllocAbiCall): Uint8Arr
   if (call.image) args.push(call.image.width, call.image.height);
   const packed = guest.invoke(fn, call.fn, args) as bigint;
   free(guest, input, call.payload.length);
-  return takeOutput(guest, packed, call.fn);
+  return takeOutput(guest, packed, call.fn, call.into);
 }
 
 /** Allocates `bytes.length` bytes with the guest's allocator and copies `bytes` there. */
@@ -69,12 +71,17 @@ export function pack(ptr: number, length: number): bigint {
  * Copies a packed output out of guest memory, frees it, and turns an error output into
  * `ERR_GUEST_ERROR` carrying the guest's message.
  */
-export function takeOutput(guest: GuestInstance, packed: bigint, fn: string): Uint8Array {
+export function takeOutput(
+  guest: GuestInstance,
+  packed: bigint,
+  fn: string,
+  into?: Uint8Array,
+): Uint8Array {
   if (typeof packed !== 'bigint') {
     throw new ResultOutOfBoundsError(`${fn} did not return a packed i64 output.`);
   }
   const { ptr, length, error } = unpack(packed);
-  const bytes = guest.memory.read(ptr, length);
+  const bytes = guest.memory.read(ptr, length, into);
   free(guest, ptr, length);
   if (error) {
     const message = decoder.decode(bytes);

@@ -14,6 +14,8 @@ export interface WasmtubeAbiCall {
   placement: Placement;
   /** Bytes reserved past the payload in a host region, for results longer than their input. */
   headroom: number;
+  /** Where the result may be copied instead of a new buffer (see `CallOptions.resultBuffer`). */
+  into?: Uint8Array | undefined;
 }
 
 /**
@@ -44,5 +46,5 @@ export function callWasmtubeAbi(guest: GuestInstance, call: WasmtubeAbiCall): Ui
       { details: { length, capacity: reservation.capacity, reset: grew } },
     );
   }
-  return memory.readResult(reservation, length, call.fn);
+  return memory.readResult(reservation, length, call.fn, call.into);
 }

@@ -93,7 +93,12 @@ export class GuestMemory {
    * Checks that a result length the guest returned is inside memory and copies the result out.
    * The copy matters: the next call may grow memory and detach any view into it.
    */
-  readResult(reservation: Reservation, length: number, fn: string): Uint8Array {
+  readResult(
+    reservation: Reservation,
+    length: number,
+    fn: string,
+    into?: Uint8Array,
+  ): Uint8Array {
     if (!Number.isInteger(length) || length < 0) {
       throw new ResultOutOfBoundsError(
         `${fn} returned the result length ${length}; a length must be a non-negative integer. ` +
@@ -109,7 +114,7 @@ export class GuestMemory {
         { details: { length, offset: reservation.offset, memoryBytes: this.byteLength } },
       );
     }
-    return new Uint8Array(this.#memory.buffer, reservation.offset, length).slice();
+    return this.#copyOut(reservation.offset, length, into);
   }
 
   /** Throws `ERR_RESULT_OUT_OF_BOUNDS` unless `[offset, offset + length)` is inside memory. */
@@ -123,14 +128,23 @@ export class GuestMemory {
     }
   }
 
-  /** Copies `length` bytes at `offset` (for inspection and the legacy read API). */
-  read(offset: number, length: number): Uint8Array {
+  /** Copies `length` bytes at `offset` (into `into` when they fit there). */
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array {
     if (offset < 0 || length < 0 || offset + length > this.byteLength) {
       throw new ResultOutOfBoundsError(
         `Reading ${length} bytes at ${offset} is outside the guest's ${this.byteLength}-byte memory.`,
         { details: { offset, length, memoryBytes: this.byteLength } },
       );
     }
-    return new Uint8Array(this.#memory.buffer, offset, length).slice();
+    return this.#copyOut(offset, length, into);
+  }
+
+  /** A warm buffer the caller owns beats a fresh one: fresh pages fault in on first write. */
+  #copyOut(offset: number, length: number, into: Uint8Array | undefined): Uint8Array {
+    const source = new Uint8Array(this.#memory.buffer, offset, length);
+    if (!into || into.length < length) return source.slice();
+    const target = into.subarray(0, length);
+    target.set(source);
+    return target;
   }
 }

@@ -193,3 +193,19 @@ function resultImage(result: Uint8Array, prepared: PreparedPayload, fn: string):
     height,
   };
 }
+
+/**
+ * Validates `options.resultBuffer` and returns it for the results it applies to: bytes and RGB.
+ * Decoded results never use it: a decoder may keep views of its input (msgpackr's binary values
+ * do), which the next call would overwrite.
+ */
+export function checkResultBuffer(
+  resultBuffer: unknown,
+  returns: ResultKind | undefined,
+): Uint8Array | undefined {
+  if (resultBuffer === undefined) return undefined;
+  if (!(resultBuffer instanceof Uint8Array)) {
+    throw new InvalidArgumentError('options.resultBuffer must be a Buffer or Uint8Array.');
+  }
+  return returns === 'bytes' || returns === 'rgb' ? resultBuffer : undefined;
+}

@@ -11,6 +11,7 @@ import type {
   RgbImage,
 } from '../types.js';
 import type { ThreadData, ThreadTask } from '../worker/messages.js';
+import { stagingBuffers } from './staging-buffers.js';
 
 /** The parts of a pending call a thread needs. */
 export type TaskSource = Omit<ThreadTask, 'input'> & { input: CallInput | undefined };
@@ -27,22 +28,39 @@ export function toTask(call: TaskSource): { task: ThreadTask; transfer: ArrayBuf
     timeoutMs: call.timeoutMs,
   };
   // Copy once into a buffer of our own and move it: cheaper than a structured clone of the
-  // caller's buffer, and the caller keeps theirs. A retry makes a fresh copy.
+  // caller's buffer, and the caller keeps theirs. The thread copies a bytes or RGB result into
+  // it, or gives it back for the next call. A retry makes a fresh copy.
   const bytes = input.image ?? input.bytes;
   if (!bytes) return { task, transfer: [] };
-  const copy = new Uint8Array(bytes);
+  const copy = stagingBuffers.copyOf(bytes);
   task.input = input.image ? { ...(call.input as ImageInput), image: copy } : { bytes: copy };
-  return { task, transfer: [copy.buffer] };
+  return { task, transfer: [copy.buffer as ArrayBuffer] };
 }
 
-/** Structured clone turns Buffers into Uint8Arrays; give callers the Buffers the bridge returns. */
-export function revive(value: unknown, returns: ResultKind | undefined): unknown {
-  if (value instanceof Uint8Array) return asBuffer(value);
+/**
+ * Structured clone turns Buffers into Uint8Arrays; give callers the Buffers the bridge returns.
+ * With a result buffer that fits, the result is copied there and the thread's buffer is kept
+ * for the next call's input.
+ */
+export function revive(
+  value: unknown,
+  returns: ResultKind | undefined,
+  resultBuffer?: Uint8Array,
+): unknown {
+  if (value instanceof Uint8Array) return asBuffer(into(value, resultBuffer));
   if (returns === 'rgb') {
     const image = value as RgbImage;
-    return { ...image, pixels: asBuffer(image.pixels) };
+    return { ...image, pixels: asBuffer(into(image.pixels, resultBuffer)) };
   }
   return value;
+}
+
+function into(bytes: Uint8Array, target: Uint8Array | undefined): Uint8Array {
+  if (!target || target.length < bytes.length) return bytes;
+  const view = target.subarray(0, bytes.length);
+  view.set(bytes);
+  if (bytes.buffer instanceof ArrayBuffer) stagingBuffers.give(bytes.buffer);
+  return view;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CallSlots } from '../worker/call-slots.js';
 import type { CallMessage, CallReply, ThreadResponse, ThreadTask } from '../worker/messages.js';
+import { stagingBuffers } from './staging-buffers.js';
 import type { ThreadPool } from './thread-pool.js';
 
 /** What a link needs to know of a call. */
@@ -110,6 +111,7 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   }
 
   #onReply(reply: CallReply): void {
+    if (reply.spare) stagingBuffers.give(reply.spare);
     const call = this.#calls.get(reply.slot);
     if ('skipped' in reply) {
       this.#release(reply.slot);

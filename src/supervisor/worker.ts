@@ -36,6 +36,7 @@ import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild } from './supervisor.js';
 import { missingFunctions, RollbackWatch } from './reload-policy.js';
 import { encodeInput, revive, toProbe, toTask } from './call-encoding.js';
+import { checkResultBuffer } from '../bridge/payload.js';
 import { checkMs, checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
 import type {
   CallInfo,
@@ -61,6 +62,8 @@ interface PendingCall {
   fn: string;
   input: CallInput | undefined;
   returns: ResultKind | undefined;
+  /** Where a bytes or RGB result is copied when it fits (`options.resultBuffer`). */
+  resultBuffer: Uint8Array | undefined;
   typed: ThreadTask['typed'];
   run: ThreadTask['run'];
   timeoutMs: number;
@@ -567,6 +570,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         );
       }
       const payload = 'input' in request ? encodeInput(request.input, options.returns) : undefined;
+      const resultBuffer = checkResultBuffer(options.resultBuffer, payload?.returns);
       if ('typed' in request && !Array.isArray(request.typed.args)) {
         throw new InvalidArgumentError('call() takes its arguments as an array.');
       }
@@ -574,6 +578,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         fn,
         input: payload?.input,
         returns: payload?.returns,
+        resultBuffer,
         typed: 'typed' in request ? request.typed : undefined,
         run: 'run' in request ? request.run : undefined,
         timeoutMs,
@@ -698,7 +703,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   #handleResponse(call: PendingCall, response: ThreadResponse): void {
     const { info } = response;
     if (response.ok) {
-      const result = revive(response.value, call.returns);
+      const result = revive(response.value, call.returns, call.resultBuffer);
       this.#settle(
         call,
         undefined,

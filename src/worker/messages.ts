@@ -62,9 +62,13 @@ export interface CallMessage {
   task: ThreadTask;
 }
 
-/** The thread's answer on its call channel; `skipped` for a call withdrawn before it started. */
-export type CallReply =
-  { slot: number; response: ThreadResponse } | { slot: number; skipped: true };
+/**
+ * The thread's answer on its call channel; `skipped` for a call withdrawn before it started.
+ * `spare` is the call's input buffer, given back for reuse when the result did not take it.
+ */
+export type CallReply = (
+  { slot: number; response: ThreadResponse } | { slot: number; skipped: true }
+) & { spare?: ArrayBuffer };
 
 /** Facts about a call, measured in its thread. */
 export interface ThreadCallInfo {

@@ -32,7 +32,7 @@ import type {
   ThreadStatusMessage,
   ThreadTask,
 } from './messages.js';
-import { reply } from './transfer.js';
+import { reply, stagingBuffer } from './transfer.js';
 
 const data = workerData as ThreadData;
 let hostChannel: HostChannelClient | undefined;
@@ -125,8 +125,11 @@ function serve(bridge: Wasmtube): void {
 
   async function runOne({ slot, task }: CallMessage): Promise<void> {
     const startedAt = epochNow();
+    const staging = stagingBuffer(task);
     if (!slots.start(slot, startedAt)) {
-      replies.push({ slot, skipped: true });
+      const { message, transfer } = reply(slot, undefined, staging);
+      replies.push(message);
+      transfers.push(...transfer);
       return;
     }
     if (hostChannel) hostChannel.timeoutMs = task.timeoutMs > 0 ? task.timeoutMs + 1000 : Infinity;
@@ -136,7 +139,7 @@ function serve(bridge: Wasmtube): void {
         ? await bridge.run(task.run)
         : task.typed
           ? await bridge.call(task.fn, task.typed.args, task.typed.options)
-          : await callFunction(task);
+          : await callFunction(task, staging);
       response = { ok: true, value, info: info(startedAt) };
     } catch (error) {
       response = { ok: false, error: serializeError(error), info: info(startedAt) };
@@ -155,17 +158,18 @@ function serve(bridge: Wasmtube): void {
       callsOnInstance = 0;
       instanceBornAt = Date.now();
     }
-    const { message, transfer } = reply(slot, response);
+    const { message, transfer } = reply(slot, response, staging);
     replies.push(message);
     transfers.push(...transfer);
   }
 
   /** Without a promise when nothing needs sharp: most calls, and the cheapest way to run them. */
-  function callFunction(task: ThreadTask): unknown {
+  function callFunction(task: ThreadTask, resultBuffer: Uint8Array | undefined): unknown {
     const input = task.input!;
+    const options = { returns: task.returns, resultBuffer };
     return needsSharp(input, task.returns)
-      ? bridge.callFunction(task.fn, input, { returns: task.returns })
-      : bridge.callFunctionSync(task.fn, input, { returns: task.returns });
+      ? bridge.callFunction(task.fn, input, options)
+      : bridge.callFunctionSync(task.fn, input, options);
   }
 
   function info(startedAt: number): ThreadCallInfo {

@@ -1,0 +1,52 @@
+import { STAGING_MIN_BYTES } from '../worker/transfer.js';
+
+/**
+ * Buffers that carry large call inputs to threads, kept for reuse when a thread hands them back.
+ * A fresh 6 MB buffer costs about 0.5 ms of page faults on its first write; a buffer that has
+ * been written before costs only the copy (about 0.15 ms). Threads give back the input buffer of
+ * a call whose result did not need it (a result copied into it travels on to the caller instead).
+ */
+export class StagingBuffers {
+  readonly #maxBytes: number;
+  readonly #bySize = new Map<number, ArrayBuffer[]>();
+  #bytes = 0;
+
+  /** @param maxBytes how many bytes of idle buffers to keep at most */
+  constructor(maxBytes: number) {
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Bytes held by idle buffers. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** A buffer holding a copy of `source`: a kept one of the same size when there is one. */
+  copyOf(source: Uint8Array): Uint8Array {
+    const kept = this.#bySize.get(source.byteLength)?.pop();
+    if (!kept) return new Uint8Array(source);
+    this.#bytes -= kept.byteLength;
+    const copy = new Uint8Array(kept);
+    copy.set(source);
+    return copy;
+  }
+
+  /** Keeps a buffer a thread gave back, unless it is small or the pool is full. */
+  give(buffer: ArrayBuffer): void {
+    const size = buffer.byteLength;
+    if (size < STAGING_MIN_BYTES || this.#bytes + size > this.#maxBytes) return;
+    let list = this.#bySize.get(size);
+    if (!list) this.#bySize.set(size, (list = []));
+    list.push(buffer);
+    this.#bytes += size;
+  }
+
+  /** Lets go of every idle buffer. */
+  clear(): void {
+    this.#bySize.clear();
+    this.#bytes = 0;
+  }
+}
+
+/** The main thread's staging buffers, shared by every Worker in the process. */
+export const stagingBuffers = new StagingBuffers(64 * 1024 * 1024);
