@@ -268,7 +268,14 @@ export class Wasmtube {
     const result = await this.#core.queue.run(async () => {
       const prepared = await preparing;
       if (signal?.aborted) throw abortError(signal);
-      return { bytes: this.#invoke(name, prepared, checkResultBuffer(options.resultBuffer, prepared.returns)), prepared };
+      return {
+        bytes: this.#invoke(
+          name,
+          prepared,
+          checkResultBuffer(options.resultBuffer, prepared.returns),
+        ),
+        prepared,
+      };
     }, signal);
     return shapeResult(result.bytes, result.prepared, name);
   }
@@ -293,7 +300,11 @@ export class Wasmtube {
         'callFunctionSync takes no encoded images and returns none (sharp is asynchronous): use callFunction.',
       );
     }
-    const bytes = this.#invoke(name, prepared, checkResultBuffer(options.resultBuffer, prepared.returns));
+    const bytes = this.#invoke(
+      name,
+      prepared,
+      checkResultBuffer(options.resultBuffer, prepared.returns),
+    );
     return shapeResultSync(bytes, prepared, name) as T;
   }
 

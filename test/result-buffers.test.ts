@@ -89,7 +89,12 @@ describe('large inputs and results through a Worker', () => {
     }
     // The caller's inputs are never moved or changed.
     images.forEach((image, k) => {
-      expect(Buffer.compare(image, gradient(width, height).map((b) => (b + k * 37) & 255))).toBe(0);
+      expect(
+        Buffer.compare(
+          image,
+          gradient(width, height).map((b) => (b + k * 37) & 255),
+        ),
+      ).toBe(0);
     });
   });
 

@@ -93,12 +93,7 @@ export class GuestMemory {
    * Checks that a result length the guest returned is inside memory and copies the result out.
    * The copy matters: the next call may grow memory and detach any view into it.
    */
-  readResult(
-    reservation: Reservation,
-    length: number,
-    fn: string,
-    into?: Uint8Array,
-  ): Uint8Array {
+  readResult(reservation: Reservation, length: number, fn: string, into?: Uint8Array): Uint8Array {
     if (!Number.isInteger(length) || length < 0) {
       throw new ResultOutOfBoundsError(
         `${fn} returned the result length ${length}; a length must be a non-negative integer. ` +
