@@ -1,6 +1,15 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { CallSlots } from '../worker/call-slots.js';
-import type { CallMessage, CallReply, ThreadResponse, ThreadTask } from '../worker/messages.js';
+import type { CompiledModule } from '../bridge/compiled-module.js';
+import { deserializeError } from '../errors.js';
+import type {
+  CallMessage,
+  CallReply,
+  ControlMessage,
+  ControlReply,
+  ThreadResponse,
+  ThreadTask,
+} from '../worker/messages.js';
 import { stagingBuffers } from './staging-buffers.js';
 import type { ThreadPool } from './thread-pool.js';
 
@@ -27,23 +36,27 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   #closed = false;
   #outbox: CallMessage[] = [];
   #outboxTransfer: ArrayBuffer[] = [];
+  /** The thread's answer to a reload's prepare step, by reload id. */
+  readonly #preparing = new Map<number, (error: Error | undefined) => void>();
+  /** The module version the thread serves. */
+  version: number;
 
   constructor(
     pool: ThreadPool,
     threadId: number,
+    version: number,
     port: MessagePort,
     slots: SharedArrayBuffer,
     onResponse: (call: C, response: ThreadResponse) => void,
   ) {
     this.pool = pool;
     this.threadId = threadId;
+    this.version = version;
     this.#port = port;
     this.slots = new CallSlots(slots);
     this.#free = Array.from({ length: this.slots.count }, (_, i) => this.slots.count - 1 - i);
     this.#onResponse = onResponse;
-    port.on('message', (replies: CallReply[]) => {
-      for (const reply of replies) this.#onReply(reply);
-    });
+    port.on('message', (message: CallReply[] | ControlReply) => this.#onMessage(message));
     // An idle channel must not keep the process alive; one with calls in flight must.
     port.unref();
   }
@@ -96,18 +109,66 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     return true;
   }
 
+  /**
+   * Has the thread instantiate (and probe) `compiled` next to the version it serves. Resolves
+   * true when it is ready to switch, false if the link closed first; rejects with the thread's
+   * error when the new version failed there.
+   */
+  prepare(id: number, compiled: CompiledModule, version: number): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve, reject) => {
+      this.#preparing.set(id, (error) => (error ? reject(error) : resolve(!this.#closed)));
+      this.#control({ control: 'prepare', id, compiled, version });
+    });
+  }
+
+  /**
+   * Switches the thread to the version prepared under `id`. It takes effect before any call the
+   * thread has not started, including calls already posted to it.
+   */
+  commit(id: number, version: number): void {
+    this.#control({ control: 'commit', id });
+    this.version = version;
+  }
+
+  /** Drops the version prepared under `id`. */
+  abort(id: number): void {
+    this.#control({ control: 'abort', id });
+  }
+
+  #control(message: ControlMessage): void {
+    if (this.#closed) return;
+    if (message.control === 'prepare') this.#port.ref(); // until the thread answers
+    this.#port.postMessage(message);
+    // After the post: when the thread sees the flag, the message is in its port.
+    this.slots.raiseControl();
+  }
+
   /** Ends the link (its thread exited): returns the calls it still had. */
   close(): C[] {
     // Answers the thread sent before it went are still in the port: deliver them first.
     for (let r = receiveMessageOnPort(this.#port); r; r = receiveMessageOnPort(this.#port)) {
-      for (const reply of r.message as CallReply[]) this.#onReply(reply);
+      this.#onMessage(r.message as CallReply[] | ControlReply);
     }
     this.#closed = true;
+    for (const settle of this.#preparing.values()) settle(undefined);
+    this.#preparing.clear();
     const calls = [...this.#calls.values()];
     for (const call of calls) call.link = undefined;
     this.#calls.clear();
     this.#port.close();
     return calls;
+  }
+
+  #onMessage(message: CallReply[] | ControlReply): void {
+    if (!Array.isArray(message)) {
+      const settle = this.#preparing.get(message.id);
+      this.#preparing.delete(message.id);
+      this.#unrefIfIdle();
+      settle?.(message.error && deserializeError(message.error));
+      return;
+    }
+    for (const reply of message) this.#onReply(reply);
   }
 
   #onReply(reply: CallReply): void {
@@ -127,7 +188,12 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   #forget(call: C): void {
     if (this.#calls.get(call.slot) === call) this.#calls.delete(call.slot);
     call.link = undefined;
-    if (this.#calls.size === 0) this.#port.unref();
+    this.#unrefIfIdle();
+  }
+
+  /** An idle channel must not keep the process alive; one with calls or a prepare must. */
+  #unrefIfIdle(): void {
+    if (this.#calls.size === 0 && this.#preparing.size === 0) this.#port.unref();
   }
 
   #release(slot: number): void {

@@ -18,7 +18,7 @@ export interface ThreadPoolOptions {
 export interface ThreadPoolEvents {
   'thread-ready': [threadId: number];
   /** A thread is ready to take calls on its call channel. */
-  'call-channel': [threadId: number, port: MessagePort, slots: SharedArrayBuffer];
+  'call-channel': [threadId: number, version: number, port: MessagePort, slots: SharedArrayBuffer];
   /** A thread opened a channel for main-thread host functions. */
   'host-channel': [port: MessagePort, buffer: SharedArrayBuffer];
   'thread-exit': [threadId: number, exitCode: number];
@@ -34,8 +34,10 @@ export interface ThreadPoolEvents {
  * which code, and terminates a given thread.
  */
 export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
-  readonly version: number;
+  /** The module version this pool's threads serve, and new threads start with. */
+  version: number;
   readonly threads: number;
+  readonly #data: ThreadData;
   readonly #piscina: Piscina;
   readonly #tracked = new WeakSet<NodeWorker>();
   readonly #ready = new Set<number>();
@@ -46,6 +48,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
   constructor(options: ThreadPoolOptions) {
     super();
     this.version = options.data.version;
+    this.#data = options.data;
     this.threads = options.threads;
     this.#piscina = new Piscina({
       filename: THREAD_ENTRY,
@@ -91,6 +94,17 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     });
   }
 
+  /**
+   * The module threads started from now on instantiate, after the running ones switched to it
+   * in place. piscina hands every new thread the same workerData object, so updating it is
+   * enough; a thread already starting reports the version it started with.
+   */
+  setModule(compiled: ThreadData['compiled'], version: number): void {
+    this.#data.compiled = compiled;
+    this.#data.version = version;
+    this.version = version;
+  }
+
   /** Threads currently alive (starting or serving). */
   get threadsAlive(): number {
     return this.#piscina.threads.length;
@@ -133,7 +147,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     if (!isThreadStatus(message)) return;
     this.trackThreads();
     if (message.wasmtube === 'call-channel') {
-      this.emit('call-channel', message.threadId, message.port, message.slots);
+      this.emit('call-channel', message.threadId, message.version, message.port, message.slots);
     } else if (message.wasmtube === 'host-channel') {
       this.emit('host-channel', message.port, message.buffer);
     } else if (message.wasmtube === 'ready') {

@@ -175,8 +175,11 @@ export interface WorkerStats {
   latencyMs: LatencySummary;
 }
 
-/** Why a thread was replaced. */
-export type RestartReason = 'crash' | 'timeout' | 'abort' | 'supervisor';
+/**
+ * Why a thread was replaced. `reload`: it was still starting with the previous version when the
+ * running threads switched to a new one in place.
+ */
+export type RestartReason = 'crash' | 'timeout' | 'abort' | 'supervisor' | 'reload';
 
 /** Events of a {@link Worker}. */
 export interface WorkerEvents {

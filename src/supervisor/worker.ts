@@ -88,6 +88,8 @@ interface PendingCall {
 const debug = debuglog('wasmtube');
 /** An idle thread takes calls waiting behind a call that has run longer than this. */
 const STEAL_AFTER_MS = 2;
+/** How long a reload waits for every thread to prepare the new version in place. */
+const IN_PLACE_WAIT_MS = 100;
 /** How often in-flight calls are checked against their timeouts. */
 const WATCHDOG_MS = 10;
 
@@ -120,6 +122,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #retiring = new Set<ThreadPool>();
   /** Threads we terminated on purpose, so their exits are not crashes. */
   readonly #expectedExits = new Map<number, RestartReason>();
+  /** Numbers in-place reloads, so a thread's answer is matched to its reload. */
+  #swapIds = 0;
   #compiled: CompiledModule;
   #version = 0;
   #pool!: ThreadPool;
@@ -426,7 +430,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     }
     const previous = { compiled: this.#compiled, hash: this.#hash };
     try {
-      await this.#swapPool(compiled, from + 1);
+      await this.#switchVersion(compiled, from + 1);
     } catch (error) {
       reject(`the new version did not start: ${(error as Error).message}`, error);
     }
@@ -474,7 +478,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#reloads
       .run(async () => {
         if (this.#state !== 'running' || this.#version !== watch.version) return;
-        await this.#swapPool(watch.previous.compiled, this.#version + 1);
+        await this.#switchVersion(watch.previous.compiled, this.#version + 1);
         this.#hash = watch.previous.hash;
         this.#rejectedHash = watch.hash;
         this.emit('rollback', {
@@ -925,10 +929,22 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       resourceLimits: options.resourceLimits,
     });
     pool.on('thread-exit', (threadId, exitCode) => this.#onThreadExit(pool, threadId, exitCode));
-    pool.on('call-channel', (threadId, port, slots) => {
-      const link = new ThreadLink<PendingCall>(pool, threadId, port, slots, (call, response) =>
-        this.#onResponse(call, response, link),
+    pool.on('call-channel', (threadId, version, port, slots) => {
+      const link = new ThreadLink<PendingCall>(
+        pool,
+        threadId,
+        version,
+        port,
+        slots,
+        (call, response) => this.#onResponse(call, response, link),
       );
+      if (version !== pool.version) {
+        // It started before its pool switched versions in place: one of the new version replaces it.
+        this.#expectedExits.set(threadId, 'reload');
+        link.close();
+        pool.terminate(threadId);
+        return;
+      }
       this.#links.set(threadId, link);
       this.#pump();
     });
@@ -944,6 +960,52 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       throw error;
     }
     return pool;
+  }
+
+  /** Serves a new version: in the running threads if they switch in time, else on new threads. */
+  async #switchVersion(compiled: CompiledModule, version: number): Promise<void> {
+    if (!(await this.#swapInPlace(compiled, version))) await this.#swapPool(compiled, version);
+  }
+
+  /**
+   * Has every thread of the current pool instantiate (and probe) the new version next to the
+   * serving one, then switch between calls: no new threads, so a reload takes milliseconds, not
+   * a thread start. Calls not started yet, already posted or not, run on the new version.
+   * Resolves false (nothing changed) when a thread did not answer within IN_PLACE_WAIT_MS, busy
+   * with a long call: then the pools are swapped instead. Rejects with the new version's error.
+   */
+  async #swapInPlace(compiled: CompiledModule, version: number): Promise<boolean> {
+    const pool = this.#pool;
+    const links = [...this.#links.values()].filter((link) => link.pool === pool);
+    if (links.length === 0) return false;
+    const id = ++this.#swapIds;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), IN_PLACE_WAIT_MS);
+    });
+    let outcome: 'late' | boolean[];
+    try {
+      outcome = await Promise.race([
+        Promise.all(links.map((link) => link.prepare(id, compiled, version))),
+        late,
+      ]);
+    } catch (error) {
+      for (const link of links) link.abort(id);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (outcome === 'late' || this.#state !== 'running' || this.#pool !== pool) {
+      for (const link of links) link.abort(id);
+      return outcome !== 'late';
+    }
+    // Threads that exited meanwhile are replaced by threads starting with the new version.
+    pool.setModule(compiled, version);
+    for (const link of links) link.commit(id, version);
+    this.#compiled = compiled;
+    this.#version = version;
+    debug('version %d serving in place on %d threads', version, links.length);
+    return true;
   }
 
   /** Brings up a new pool, routes new calls to it, re-queues calls not started on the old one. */

@@ -5,6 +5,8 @@
  * (running time, not queue time), and a call that never started can safely go to another thread.
  *
  * Layout per slot (16 bytes): Int32 state; Float64 start time (ms since the epoch) at byte 8.
+ * After the slots, 16 bytes more: an Int32 the main thread raises when it posted a control
+ * message (a reload step), so a thread with calls waiting reads its port before the next call.
  */
 
 export const enum SlotState {
@@ -27,9 +29,9 @@ export class CallSlots {
   constructor(bufferOrCount: SharedArrayBuffer | number) {
     this.buffer =
       typeof bufferOrCount === 'number'
-        ? new SharedArrayBuffer(bufferOrCount * SLOT_BYTES)
+        ? new SharedArrayBuffer((bufferOrCount + 1) * SLOT_BYTES)
         : bufferOrCount;
-    this.count = this.buffer.byteLength / SLOT_BYTES;
+    this.count = this.buffer.byteLength / SLOT_BYTES - 1;
     this.#ints = new Int32Array(this.buffer);
     this.#floats = new Float64Array(this.buffer);
   }
@@ -73,6 +75,16 @@ export class CallSlots {
   /** Main side: the slot can be reused. */
   free(slot: number): void {
     Atomics.store(this.#ints, slot * 4, SlotState.Free);
+  }
+
+  /** Main side, after posting a control message: the thread should read its port. */
+  raiseControl(): void {
+    Atomics.store(this.#ints, this.count * 4, 1);
+  }
+
+  /** Thread side: true (once) if a control message was posted since the last look. */
+  takeControl(): boolean {
+    return Atomics.exchange(this.#ints, this.count * 4, 0) !== 0;
   }
 }
 

@@ -70,6 +70,21 @@ export type CallReply = (
   { slot: number; response: ThreadResponse } | { slot: number; skipped: true }
 ) & { spare?: ArrayBuffer };
 
+/**
+ * Reload steps on a call channel, taken by the thread between calls: instantiate (and probe) a
+ * new version next to the serving one, then switch to it or drop it.
+ */
+export type ControlMessage =
+  | { control: 'prepare'; id: number; compiled: CompiledModule; version: number }
+  | { control: 'commit' | 'abort'; id: number };
+
+/** A thread's answer to `prepare`: the error when the new version did not instantiate. */
+export interface ControlReply {
+  control: 'prepared';
+  id: number;
+  error?: SerializedError;
+}
+
 /** Facts about a call, measured in its thread. */
 export interface ThreadCallInfo {
   threadId: number;
@@ -93,7 +108,14 @@ export type ThreadStatusMessage =
   | { wasmtube: 'ready'; threadId: number; version: number }
   | { wasmtube: 'start-failed'; threadId: number; version: number; error: SerializedError }
   | { wasmtube: 'host-channel'; threadId: number; port: MessagePort; buffer: SharedArrayBuffer }
-  | { wasmtube: 'call-channel'; threadId: number; port: MessagePort; slots: SharedArrayBuffer };
+  | {
+      wasmtube: 'call-channel';
+      threadId: number;
+      /** The module version the thread serves (that of the pool when the thread started). */
+      version: number;
+      port: MessagePort;
+      slots: SharedArrayBuffer;
+    };
 
 export const isThreadStatus = (message: unknown): message is ThreadStatusMessage =>
   typeof message === 'object' && message !== null && 'wasmtube' in message;

@@ -23,9 +23,12 @@ import { needsSharp } from '../bridge/payload.js';
 import { Wasmtube } from '../wasmtube.js';
 import { HostChannelClient, WAPC_CHANNEL } from './host-channel.js';
 import { CallSlots, epochNow, now } from './call-slots.js';
+import type { CompiledModule } from '../bridge/compiled-module.js';
 import type {
   CallMessage,
   CallReply,
+  ControlMessage,
+  ControlReply,
   ThreadCallInfo,
   ThreadData,
   ThreadResponse,
@@ -37,20 +40,36 @@ import { reply, stagingBuffer } from './transfer.js';
 const data = workerData as ThreadData;
 let hostChannel: HostChannelClient | undefined;
 
+/** The instance calls run on, and the module version it is of. */
+interface Serving {
+  bridge: Wasmtube;
+  version: number;
+}
+
+/** Instantiates a module version the way every thread does, probe included. */
+type Instantiate = (compiled: CompiledModule, version: number) => Promise<Serving>;
+
 async function start(): Promise<() => never> {
-  let bridge: Wasmtube;
+  let serving: Serving;
+  let instantiate: Instantiate;
   try {
-    const imports = data.importsModule ? await loadImports(data.importsModule) : undefined;
     const hostFunctions = data.hostModule ? await loadHostFunctions(data.hostModule) : undefined;
-    const options = {
-      resultHeadroomBytes: data.resultHeadroomBytes,
-      imports,
-      wasi: data.wasi,
-      abi: data.abi,
-      hostFunctions,
+    const hooks = remote(hostFunctions);
+    instantiate = async (compiled, version) => {
+      // The imports factory runs per instance of a version, as it does per new thread.
+      const imports = data.importsModule ? await loadImports(data.importsModule) : undefined;
+      const options = {
+        resultHeadroomBytes: data.resultHeadroomBytes,
+        imports,
+        wasi: data.wasi,
+        abi: data.abi,
+        hostFunctions,
+      };
+      const bridge = Wasmtube.fromCompiled(compiled, options, hooks);
+      if (data.probe) await probe(bridge, data.probe, version);
+      return { bridge, version };
     };
-    bridge = Wasmtube.fromCompiled(data.compiled, options, remote(hostFunctions));
-    if (data.probe) await probe(bridge, data.probe);
+    serving = await instantiate(data.compiled, data.version);
   } catch (error) {
     post({
       wasmtube: 'start-failed',
@@ -60,7 +79,7 @@ async function start(): Promise<() => never> {
     });
     throw error;
   }
-  serve(bridge);
+  serve(serving, instantiate);
   post({ wasmtube: 'ready', threadId, version: data.version });
   // Calls arrive on the call channel, not as piscina tasks.
   return () => {
@@ -71,12 +90,25 @@ async function start(): Promise<() => never> {
 /**
  * Serves calls posted on this thread's call channel, one at a time. After a call it keeps
  * polling the channel for a short while (`spinUs`) before sleeping: waking a sleeping thread
- * costs tens of microseconds, more than most calls.
+ * costs tens of microseconds, more than most calls. A reload swaps the instance between calls
+ * (control messages on the same channel: prepare, then commit or abort).
  */
-function serve(bridge: Wasmtube): void {
+function serve(first: Serving, instantiate: Instantiate): void {
   const { port1: port, port2 } = new MessageChannel();
   const slots = new CallSlots(data.slots);
-  post({ wasmtube: 'call-channel', threadId, port: port2, slots: slots.buffer }, [port2]);
+  post(
+    {
+      wasmtube: 'call-channel',
+      threadId,
+      version: first.version,
+      port: port2,
+      slots: slots.buffer,
+    },
+    [port2],
+  );
+  let serving = first;
+  /** A version instantiated for a reload, waiting for the supervisor's commit or abort. */
+  let prepared: { id: number; ready?: Serving } | undefined;
   const backlog: CallMessage[] = [];
   const spinMs = data.spinUs / 1000;
   let busy = false;
@@ -96,11 +128,53 @@ function serve(bridge: Wasmtube): void {
   };
   const poll = (): boolean => {
     const received = receiveMessageOnPort(port);
-    if (received) backlog.push(...(received.message as CallMessage[]));
+    if (received) accept(received.message as CallMessage[] | ControlMessage);
     return received !== undefined;
   };
 
+  function accept(message: CallMessage[] | ControlMessage): void {
+    if (Array.isArray(message)) backlog.push(...message);
+    else control(message);
+  }
+
+  /**
+   * Reload steps, taken as they arrive (between calls, never during one): a commit applies to
+   * calls already waiting here too, since none of them has started.
+   */
+  function control(message: ControlMessage): void {
+    if (message.control === 'prepare') {
+      const { id, compiled, version } = message;
+      const entry: { id: number; ready?: Serving } = { id };
+      prepared = entry;
+      instantiate(compiled, version).then(
+        (ready) => {
+          entry.ready = ready;
+          port.postMessage({ control: 'prepared', id } satisfies ControlReply);
+        },
+        (error: unknown) => {
+          if (prepared === entry) prepared = undefined;
+          port.postMessage({
+            control: 'prepared',
+            id,
+            error: serializeError(error),
+          } satisfies ControlReply);
+        },
+      );
+      return;
+    }
+    const entry = prepared;
+    if (entry?.id !== message.id) return;
+    prepared = undefined;
+    // The supervisor commits only once every thread said prepared, so `ready` is there.
+    if (message.control === 'commit' && entry.ready) {
+      serving = entry.ready;
+      callsOnInstance = 0;
+      instanceBornAt = Date.now();
+    }
+  }
+
   const next = (): CallMessage | undefined => {
+    if (slots.takeControl()) while (poll());
     if (backlog.length === 0) poll();
     if (backlog.length > 0 || spinMs <= 0) return backlog.shift();
     const until = now() + spinMs;
@@ -118,13 +192,16 @@ function serve(bridge: Wasmtube): void {
     busy = false;
   };
 
-  port.on('message', (batch: CallMessage[]) => {
-    backlog.push(...batch);
-    if (!busy) void drain();
+  port.on('message', (message: CallMessage[] | ControlMessage) => {
+    accept(message);
+    if (!busy && backlog.length > 0) void drain();
   });
 
   async function runOne({ slot, task }: CallMessage): Promise<void> {
     const startedAt = epochNow();
+    // The whole call runs on one version, even if a commit arrives while it awaits.
+    const current = serving;
+    const { bridge } = current;
     const staging = stagingBuffer(task);
     if (!slots.start(slot, startedAt)) {
       const { message, transfer } = reply(slot, undefined, staging);
@@ -139,22 +216,23 @@ function serve(bridge: Wasmtube): void {
         ? await bridge.run(task.run)
         : task.typed
           ? await bridge.call(task.fn, task.typed.args, task.typed.options)
-          : await callFunction(task, staging);
-      response = { ok: true, value, info: info(startedAt) };
+          : await callFunction(bridge, task, staging);
+      response = { ok: true, value, info: info(current, startedAt) };
     } catch (error) {
-      response = { ok: false, error: serializeError(error), info: info(startedAt) };
+      response = { ok: false, error: serializeError(error), info: info(current, startedAt) };
     }
     slots.finish(slot);
     // Recycle between calls, never during one: the next call gets a fresh instance.
     callsOnInstance++;
     if (
-      callsOnInstance >= maxCallsPerInstance ||
-      Date.now() - instanceBornAt >= maxInstanceAgeMs ||
-      bridge.memoryBytes > maxMemoryBytes
+      serving === current &&
+      (callsOnInstance >= maxCallsPerInstance ||
+        Date.now() - instanceBornAt >= maxInstanceAgeMs ||
+        bridge.memoryBytes > maxMemoryBytes)
     ) {
       bridge.reset();
     }
-    if (bridge.instanceGeneration !== response.info.instance) {
+    if (serving === current && bridge.instanceGeneration !== response.info.instance) {
       callsOnInstance = 0;
       instanceBornAt = Date.now();
     }
@@ -164,7 +242,11 @@ function serve(bridge: Wasmtube): void {
   }
 
   /** Without a promise when nothing needs sharp: most calls, and the cheapest way to run them. */
-  function callFunction(task: ThreadTask, resultBuffer: Uint8Array | undefined): unknown {
+  function callFunction(
+    bridge: Wasmtube,
+    task: ThreadTask,
+    resultBuffer: Uint8Array | undefined,
+  ): unknown {
     const input = task.input!;
     const options = { returns: task.returns, resultBuffer };
     return needsSharp(input, task.returns)
@@ -172,13 +254,13 @@ function serve(bridge: Wasmtube): void {
       : bridge.callFunctionSync(task.fn, input, options);
   }
 
-  function info(startedAt: number): ThreadCallInfo {
+  function info({ bridge, version }: Serving, startedAt: number): ThreadCallInfo {
     const { stdout, stderr } = bridge.lastOutput;
     return {
       ...(stdout && { stdout }),
       ...(stderr && { stderr }),
       threadId,
-      version: data.version,
+      version,
       instance: bridge.instanceGeneration,
       startedAt,
       finishedAt: epochNow(),
@@ -187,14 +269,18 @@ function serve(bridge: Wasmtube): void {
 }
 
 /** Runs the probe call, then resets the instance so traffic starts from a clean state. */
-async function probe(bridge: Wasmtube, { fn, input }: NonNullable<ThreadData['probe']>) {
+async function probe(
+  bridge: Wasmtube,
+  { fn, input }: NonNullable<ThreadData['probe']>,
+  version: number,
+) {
   try {
     await bridge.callFunction(fn, input, { returns: 'bytes' });
   } catch (error) {
     throw new ProbeFailedError(
-      `The probe call ${fn} failed on a new instance of version ${data.version}: ` +
+      `The probe call ${fn} failed on a new instance of version ${version}: ` +
         `${(error as Error).message}`,
-      { cause: error, details: { fn, version: data.version } },
+      { cause: error, details: { fn, version } },
     );
   }
   bridge.reset();
