@@ -77,8 +77,10 @@ describe('reloads switch the running threads in place', () => {
     expect(done.result).toMatchObject({ rounds: roundsFor(600) });
   });
 
-  it('a thread still starting with the old version is replaced by one of the new', async () => {
+  it('a thread still starting with the old version switches to the new one before serving', async () => {
     const worker = await startWorker({ threads: 1, spareThreads: 1 });
+    const reasons: string[] = [];
+    worker.on('restart', (event) => reasons.push(event.reason));
     const versions = new Set<number>();
     for (let round = 1; round <= 3; round++) {
       // The serving thread times out: the spare takes over and a replacement starts...
@@ -94,7 +96,9 @@ describe('reloads switch the running threads in place', () => {
       await eventually(() => worker.stats().threads.spare >= 1, 'the replacement thread');
     }
     expect([...versions]).toEqual([1, 2, 3]);
-    // Whichever thread serves now (the replacement included) serves the last version.
+    // Whichever thread serves now (the replacement included) serves the last version, and no
+    // thread was given up on.
+    expect(reasons).not.toContain('reload');
     await rejectsWithCode(
       worker.callFunction('endless_loop', { data: null }, { timeoutMs: 50 }),
       'ERR_CALL_TIMEOUT',

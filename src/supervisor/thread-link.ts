@@ -40,6 +40,8 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   readonly #preparing = new Map<number, (error: Error | undefined) => void>();
   /** The module version the thread serves. */
   version: number;
+  /** False while the thread catches up with a version deployed as it started: no calls then. */
+  serving = true;
 
   constructor(
     pool: ThreadPool,

@@ -177,7 +177,7 @@ export interface WorkerStats {
 
 /**
  * Why a thread was replaced. `reload`: it was still starting with the previous version when the
- * running threads switched to a new one in place.
+ * running threads switched to a new one in place, and could not switch to it.
  */
 export type RestartReason = 'crash' | 'timeout' | 'abort' | 'supervisor' | 'reload';
 

@@ -32,6 +32,7 @@ import type {
 import { epochNow, SlotState } from '../worker/call-slots.js';
 import type { ThreadData, ThreadResponse, ThreadTask } from '../worker/messages.js';
 import { CallStats } from './call-stats.js';
+import { DispatchWidth } from './dispatch-width.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild } from './supervisor.js';
 import { missingFunctions, RollbackWatch } from './reload-policy.js';
@@ -110,6 +111,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #name: string | undefined;
   readonly #options: Required<Pick<WorkerOptions, keyof typeof DEFAULTS>> & WorkerOptions;
   readonly #threads: number;
+  readonly #width: DispatchWidth;
   readonly #supervisor: Supervisor;
   readonly #stats = new CallStats();
   readonly #inflight = new Set<PendingCall>();
@@ -153,6 +155,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#options = { ...DEFAULTS, ...options };
     this.#name = options.name;
     this.#threads = threads;
+    this.#width = new DispatchWidth(threads);
     this.#compiled = compiled;
     this.#supervisor =
       options.supervisor ?? new Supervisor({ name: options.name, ...options.supervision });
@@ -635,9 +638,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     }
   }
 
+  /** The least loaded thread with room, among the threads calls go to now (DispatchWidth). */
   #leastLoaded(): ThreadLink<PendingCall> | undefined {
     let best: ThreadLink<PendingCall> | undefined;
+    let width = this.#width.width;
     for (const link of this.#activeLinks()) {
+      if (width-- === 0) break;
       if (link.capacity === 0) continue;
       if (!best || link.load < best.load) best = link;
     }
@@ -648,7 +654,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   *#activeLinks(): Generator<ThreadLink<PendingCall>> {
     let active = 0;
     for (const link of this.#links.values()) {
-      if (link.pool !== this.#pool) continue;
+      if (link.pool !== this.#pool || !link.serving) continue;
       if (active++ >= this.#threads) return;
       yield link;
     }
@@ -706,6 +712,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #handleResponse(call: PendingCall, response: ThreadResponse): void {
     const { info } = response;
+    this.#width.observe(info.finishedAt - info.startedAt);
     if (response.ok) {
       const result = revive(response.value, call.returns, call.resultBuffer);
       this.#settle(
@@ -863,11 +870,25 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     }
     // A thread that went idle before its neighbour's call had run long enough to take work from.
     for (const link of this.#activeLinks()) if (link.load === 0) this.#rebalance(link);
+    this.#widenIfStuck(now);
     // Only calls with a queue timeout need looking at in the (possibly long) queue.
     if (this.#queueTimeouts > 0) {
       for (const call of [...this.#queue]) this.#checkQueueTimeout(call, now);
     }
     this.#checkThreads(now);
+  }
+
+  /** While calls go to fewer threads, one stuck on a long call lets the others take calls. */
+  #widenIfStuck(now: number): void {
+    const narrow = this.#width.narrow;
+    if (narrow >= this.#threads) return;
+    let stuck = false;
+    let index = 0;
+    for (const link of this.#activeLinks()) {
+      if (index++ === narrow) break;
+      if (this.#busyFor(link, now, STEAL_AFTER_MS)) stuck = true;
+    }
+    if (this.#width.setStuck(stuck)) this.#pump();
   }
 
   #checkQueueTimeout(call: PendingCall, now: number): void {
@@ -938,14 +959,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         slots,
         (call, response) => this.#onResponse(call, response, link),
       );
-      if (version !== pool.version) {
-        // It started before its pool switched versions in place: one of the new version replaces it.
-        this.#expectedExits.set(threadId, 'reload');
-        link.close();
-        pool.terminate(threadId);
-        return;
-      }
       this.#links.set(threadId, link);
+      // It started before its pool switched versions in place: it switches before serving.
+      if (version !== pool.version && pool === this.#pool) this.#catchUp(link);
       this.#pump();
     });
     pool.on('host-channel', (port, buffer) =>
@@ -1004,8 +1020,51 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     for (const link of links) link.commit(id, version);
     this.#compiled = compiled;
     this.#version = version;
+    // Threads that finished starting during the prepare step have the previous version.
+    for (const link of this.#links.values()) {
+      if (link.pool === pool && link.version !== version && !links.includes(link)) {
+        this.#catchUp(link);
+      }
+    }
     debug('version %d serving in place on %d threads', version, links.length);
     return true;
+  }
+
+  /**
+   * Switches a thread that started with an earlier version of its pool to the current one, the
+   * way a reload switches running threads; it takes no calls until then. (Terminating it would
+   * not do: piscina stops replacing threads once one dies while starting.)
+   */
+  #catchUp(link: ThreadLink<PendingCall>): void {
+    const { pool } = link;
+    const version = pool.version;
+    const id = ++this.#swapIds;
+    debug(
+      'thread %d started with version %d: switching to %d',
+      link.threadId,
+      link.version,
+      version,
+    );
+    link.serving = false;
+    link.prepare(id, this.#compiled, version).then(
+      (open) => {
+        if (!open) return;
+        if (pool.version !== version) {
+          link.abort(id);
+          this.#catchUp(link); // another version came meanwhile
+          return;
+        }
+        link.commit(id, version);
+        link.serving = true;
+        this.#pump();
+      },
+      (error: unknown) => {
+        debug('thread %d could not switch to version %d: %s', link.threadId, version, error);
+        link.abort(id);
+        this.#expectedExits.set(link.threadId, 'reload');
+        pool.terminate(link.threadId);
+      },
+    );
   }
 
   /** Brings up a new pool, routes new calls to it, re-queues calls not started on the old one. */

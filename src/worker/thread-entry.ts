@@ -117,7 +117,10 @@ function serve(first: Serving, instantiate: Instantiate): void {
   const { maxCallsPerInstance, maxInstanceAgeMs, maxMemoryBytes } = data.recycle;
 
   // Replies wait while more calls are already here, and leave together: one message costs
-  // about as much to post as several.
+  // about as much to post as several. At most half the slots' worth, so that the main thread
+  // settles them and posts more while this thread works through the other half (one reply
+  // per full pipeline left both sides waiting in turn: 65k calls/s on one thread, 115k this way).
+  const flushAt = Math.max(1, data.slots >> 1);
   let replies: CallReply[] = [];
   let transfers: ArrayBuffer[] = [];
   const flush = () => {
@@ -186,7 +189,7 @@ function serve(first: Serving, instantiate: Instantiate): void {
     busy = true;
     for (let message = next(); message; message = next()) {
       await runOne(message);
-      if ((backlog.length === 0 && !poll()) || replies.length >= 32) flush();
+      if ((backlog.length === 0 && !poll()) || replies.length >= flushAt) flush();
     }
     flush();
     busy = false;
