@@ -70,9 +70,16 @@ export function evaluateTargets(rows) {
     () => value('piscina.default.throughput.64'),
     '≥',
     5,
-    value('piscina.1thread.throughput.64')
-      ? `${(value('worker.throughput.1t.64') / value('piscina.1thread.throughput.64')).toFixed(2)}× piscina pinned to 1 thread`
-      : '',
+    [
+      value('piscina.1thread.throughput.64') &&
+        `${(value('worker.throughput.1t.64') / value('piscina.1thread.throughput.64')).toFixed(2)}× piscina pinned to 1 thread`,
+      value('floor.bridge.64') &&
+        value('piscina.default.throughput.64') &&
+        `the same call in-process, no thread at all, runs ${Math.round(1e6 / value('floor.bridge.64')).toLocaleString('en-US')} calls/s: ` +
+          `${(1e6 / value('floor.bridge.64') / value('piscina.default.throughput.64')).toFixed(2)}× piscina's defaults`,
+    ]
+      .filter(Boolean)
+      .join('; '),
   );
   ratioTarget(
     'scaling-tiny',
@@ -94,6 +101,15 @@ export function evaluateTargets(rows) {
       : '',
   );
   ratioTarget(
+    'image-size-vs-transfer',
+    '1080p RGB round trip (image_size: RGB in, JSON out) through Worker vs the bare-thread copy + transfer there and back',
+    () => p50('images.worker-size'),
+    () => p50('images.bare-transfer'),
+    '≤',
+    2.5,
+    p50('images.bridge-size') ? `in-process bridge: ${p50('images.bridge-size').toFixed(2)} ms` : '',
+  );
+  ratioTarget(
     'image-vs-transfer',
     '1080p RGB round trip (invert, RGB in and out) through Worker vs the bare-thread copy + transfer there and back',
     () => p50('images.worker-invert'),
@@ -101,6 +117,9 @@ export function evaluateTargets(rows) {
     '≤',
     2.5,
     [
+      p50('images.worker-invert-into') &&
+        p50('images.bare-transfer') &&
+        `with a reused resultBuffer: ${(p50('images.worker-invert-into') / p50('images.bare-transfer')).toFixed(2)}×`,
       p50('images.bare-invert') &&
         `${(p50('images.worker-invert') / p50('images.bare-invert')).toFixed(2)}× a bare thread doing the same invert`,
       p50('images.raw-invert') &&

@@ -2,3 +2,18 @@
 export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/** From this size on, a copy goes into uninitialised memory (see {@link copyBytes}). */
+const LARGE_BYTES = 64 * 1024;
+
+/**
+ * A copy of `bytes` in a buffer of its own. Large copies skip zero-filling: memory the allocator
+ * gives back without clearing is often memory it had before, which costs no page faults (a 6 MB
+ * copy: ~0.45 ms against ~0.65 ms for `slice()` on this machine).
+ */
+export function copyBytes(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteLength < LARGE_BYTES) return bytes.slice();
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+}

@@ -1,3 +1,4 @@
+import { copyBytes } from './buffers.js';
 import { InputOutOfBoundsError, MemoryLimitError, ResultOutOfBoundsError } from '../errors.js';
 import { PAGE_SIZE } from './wasm-binary.js';
 
@@ -137,7 +138,7 @@ export class GuestMemory {
   /** A warm buffer the caller owns beats a fresh one: fresh pages fault in on first write. */
   #copyOut(offset: number, length: number, into: Uint8Array | undefined): Uint8Array {
     const source = new Uint8Array(this.#memory.buffer, offset, length);
-    if (!into || into.length < length) return source.slice();
+    if (!into || into.length < length) return copyBytes(source);
     const target = into.subarray(0, length);
     target.set(source);
     return target;

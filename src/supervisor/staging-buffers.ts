@@ -1,3 +1,4 @@
+import { copyBytes } from '../bridge/buffers.js';
 import { STAGING_MIN_BYTES } from '../worker/transfer.js';
 
 /**
@@ -24,7 +25,7 @@ export class StagingBuffers {
   /** A buffer holding a copy of `source`: a kept one of the same size when there is one. */
   copyOf(source: Uint8Array): Uint8Array {
     const kept = this.#bySize.get(source.byteLength)?.pop();
-    if (!kept) return new Uint8Array(source);
+    if (!kept) return copyBytes(source);
     this.#bytes -= kept.byteLength;
     const copy = new Uint8Array(kept);
     copy.set(source);
