@@ -7,7 +7,12 @@ import { availableParallelism } from 'node:os';
  */
 const SPREAD_FROM_MS = 0.008;
 /** Weight of the newest call in the running average. */
-const ALPHA = 0.1;
+const ALPHA = 0.05;
+/**
+ * Run times count up to this much: a call the OS preempted, or a garbage collection, must not
+ * widen the dispatch by itself; only most calls running long do.
+ */
+const SAMPLE_CAP_MS = 2 * SPREAD_FROM_MS;
 
 /**
  * How many of a Worker's threads get calls. A call the guest runs in microseconds costs the
@@ -42,6 +47,7 @@ export class DispatchWidth {
 
   /** Counts a finished call's run time (in its thread) into the average. */
   observe(runMs: number): void {
+    runMs = Math.min(runMs, SAMPLE_CAP_MS);
     const average = this.#averageRunMs;
     this.#averageRunMs = average === undefined ? runMs : average + ALPHA * (runMs - average);
   }

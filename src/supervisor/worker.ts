@@ -89,6 +89,11 @@ interface PendingCall {
 const debug = debuglog('wasmtube');
 /** An idle thread takes calls waiting behind a call that has run longer than this. */
 const STEAL_AFTER_MS = 2;
+/**
+ * While tiny calls go to fewer threads (DispatchWidth), the others take calls once one of those
+ * has run a single call this long: a thread the OS preempted for a moment is not stuck.
+ */
+const WIDEN_AFTER_MS = 10;
 /** How long a reload waits for every thread to prepare the new version in place. */
 const IN_PLACE_WAIT_MS = 100;
 /** How often in-flight calls are checked against their timeouts. */
@@ -665,13 +670,18 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * call does not hold up the calls pipelined behind it while a thread is idle.
    */
   #rebalance(idle: ThreadLink<PendingCall>): void {
-    if (this.#queue.length > 0 || idle.load > 0 || ![...this.#activeLinks()].includes(idle)) return;
+    if (this.#queue.length > 0 || idle.load > 0) return;
+    const index = [...this.#activeLinks()].indexOf(idle);
+    if (index < 0) return;
+    // A thread outside the dispatch width steals only from a thread stuck on a call: one
+    // preempted for a moment on a busy machine is no reason to wake it.
+    const after = index < this.#width.width ? STEAL_AFTER_MS : WIDEN_AFTER_MS;
     // Take the calls waiting behind another thread's call that has been running a while, oldest
     // first. Behind short calls they are better left where they are: moving costs a message.
     const waiting: PendingCall[] = [];
     const now = epochNow();
     for (const link of this.#links.values()) {
-      if (link === idle || link.load < 2 || !this.#busyFor(link, now, STEAL_AFTER_MS)) continue;
+      if (link === idle || link.load < 2 || !this.#busyFor(link, now, after)) continue;
       for (const call of link.calls()) {
         if (!this.#started(call)) waiting.push(call);
       }
@@ -886,7 +896,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     let index = 0;
     for (const link of this.#activeLinks()) {
       if (index++ === narrow) break;
-      if (this.#busyFor(link, now, STEAL_AFTER_MS)) stuck = true;
+      if (this.#busyFor(link, now, WIDEN_AFTER_MS)) stuck = true;
     }
     if (this.#width.setStuck(stuck)) this.#pump();
   }
