@@ -6,11 +6,17 @@ import { STAGING_MIN_BYTES } from '../worker/transfer.js';
  * A fresh 6 MB buffer costs about 0.5 ms of page faults on its first write; a buffer that has
  * been written before costs only the copy (about 0.15 ms). Threads give back the input buffer of
  * a call whose result did not need it (a result copied into it travels on to the caller instead).
+ * When calls of one size keep taking their buffers away (an image filter's results), a
+ * replacement is allocated and written once right after the call is posted, while its thread
+ * works: the next call of that size finds it ready instead of paying the page faults itself.
  */
 export class StagingBuffers {
   readonly #maxBytes: number;
   readonly #bySize = new Map<number, ArrayBuffer[]>();
   #bytes = 0;
+  /** The size of the last copy: a size seen twice in a row is worth preparing buffers for. */
+  #lastSize = 0;
+  #preparing = false;
 
   /** @param maxBytes how many bytes of idle buffers to keep at most */
   constructor(maxBytes: number) {
@@ -24,12 +30,29 @@ export class StagingBuffers {
 
   /** A buffer holding a copy of `source`: a kept one of the same size when there is one. */
   copyOf(source: Uint8Array): Uint8Array {
-    const kept = this.#bySize.get(source.byteLength)?.pop();
+    const size = source.byteLength;
+    const list = this.#bySize.get(size);
+    const kept = list?.pop();
+    if (size >= STAGING_MIN_BYTES && size === this.#lastSize && !list?.length) this.#prepare(size);
+    this.#lastSize = size;
     if (!kept) return copyBytes(source);
-    this.#bytes -= kept.byteLength;
+    this.#bytes -= size;
     const copy = new Uint8Array(kept);
     copy.set(source);
     return copy;
+  }
+
+  /** Allocates and writes a buffer of `size` after the current task: off the call's path. */
+  #prepare(size: number): void {
+    if (this.#preparing) return;
+    this.#preparing = true;
+    setImmediate(() => {
+      this.#preparing = false;
+      if (this.#bySize.get(size)?.length || this.#bytes + size > this.#maxBytes) return;
+      const buffer = Buffer.allocUnsafeSlow(size);
+      buffer.fill(0); // faults its pages in now
+      this.give(buffer.buffer);
+    }).unref();
   }
 
   /** Keeps a buffer a thread gave back, unless it is small or the pool is full. */
