@@ -107,7 +107,9 @@ export function evaluateTargets(rows) {
     () => p50('images.bare-transfer'),
     '≤',
     2.5,
-    p50('images.bridge-size') ? `in-process bridge: ${p50('images.bridge-size').toFixed(2)} ms` : '',
+    p50('images.bridge-size')
+      ? `in-process bridge: ${p50('images.bridge-size').toFixed(2)} ms`
+      : '',
   );
   ratioTarget(
     'image-vs-transfer',
@@ -120,6 +122,9 @@ export function evaluateTargets(rows) {
       p50('images.worker-invert-into') &&
         p50('images.bare-transfer') &&
         `with a reused resultBuffer: ${(p50('images.worker-invert-into') / p50('images.bare-transfer')).toFixed(2)}×`,
+      p50('images.worker-invert-shared') &&
+        p50('images.bare-transfer') &&
+        `image and resultBuffer shared: ${(p50('images.worker-invert-shared') / p50('images.bare-transfer')).toFixed(2)}×`,
       p50('images.bare-invert') &&
         `${(p50('images.worker-invert') / p50('images.bare-invert')).toFixed(2)}× a bare thread doing the same invert`,
       p50('images.raw-invert') &&

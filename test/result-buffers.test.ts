@@ -123,4 +123,47 @@ describe('large inputs and results through a Worker', () => {
       'ERR_INVALID_ARGUMENT',
     );
   });
+
+  it('reads shared input in place and writes into a shared resultBuffer, copying neither', async () => {
+    await using worker = await Worker.start({ wasmFile: WASM_TEST, threads: 1, watch: false });
+    const width = 200;
+    const height = 150;
+    const image = new Uint8Array(new SharedArrayBuffer(width * height * 3));
+    const out = new Uint8Array(new SharedArrayBuffer(width * height * 3 + 16), 16);
+    for (let k = 0; k < 3; k++) {
+      image.set(gradient(width, height).map((b) => (b + k) & 255));
+      const result = await worker.callFunction(
+        'invert',
+        { image, width, height },
+        { returns: 'rgb', resultBuffer: out },
+      );
+      expect(result.pixels.buffer).toBe(out.buffer);
+      expect(result.pixels.byteOffset).toBe(16);
+      expect(Buffer.compare(result.pixels, inverted(image))).toBe(0);
+    }
+    // Shared input with an ordinary result (moved back) or an ordinary resultBuffer (copied).
+    const moved = await worker.callFunction(
+      'invert',
+      { image, width, height },
+      { returns: 'bytes' },
+    );
+    expect(Buffer.compare(moved, inverted(image))).toBe(0);
+    const plain = new Uint8Array(image.length);
+    const copied = await worker.callFunction(
+      'invert',
+      { image, width, height },
+      { returns: 'bytes', resultBuffer: plain },
+    );
+    expect(copied.buffer).toBe(plain.buffer);
+    expect(Buffer.compare(plain, inverted(image))).toBe(0);
+    // A shared resultBuffer too small for the result is left alone.
+    const small = new Uint8Array(new SharedArrayBuffer(8));
+    const fresh = await worker.callFunction(
+      'invert',
+      { image, width, height },
+      { returns: 'bytes', resultBuffer: small },
+    );
+    expect(fresh.buffer).not.toBe(small.buffer);
+    expect(Buffer.compare(fresh, inverted(image))).toBe(0);
+  });
 });

@@ -3,7 +3,8 @@
 // a bare thread round trip by structured clone and by copy + transfer (the "transfer there and
 // back" floor: one copy, then the buffer moves both ways), and a bare thread doing the same
 // invert by hand (copy + transfer in, into wasm memory, invert, copy out, transfer back).
-// The `-into` rows pass `resultBuffer`, so results land in one warm buffer instead of a fresh one.
+// The `-into` rows pass `resultBuffer`, so results land in one warm buffer instead of a fresh one;
+// `-shared` passes image and resultBuffer in SharedArrayBuffers, which threads use in place.
 // (Replaces the first benchmark, bench/image-transfer.mjs.)
 import { Wasmtube, Worker } from '../../dist/index.js';
 import { FIXTURE, IMAGE, latency, rgbImage } from '../lib.mjs';
@@ -17,6 +18,9 @@ export default async function images(ctx) {
   const image = rgbImage(IMAGE);
   const dst = new Uint8Array(image.length);
   const out = new Uint8Array(image.length); // resultBuffer: one warm buffer for every result
+  const sharedImage = new Uint8Array(new SharedArrayBuffer(image.length));
+  sharedImage.set(image);
+  const sharedOut = new Uint8Array(new SharedArrayBuffer(image.length));
   const bridge = Wasmtube.fromFile(FIXTURE);
   const worker = await Worker.start({ wasmFile: FIXTURE, threads: 1, watch: false });
   const thread = await startPortThread();
@@ -82,6 +86,16 @@ export default async function images(ctx) {
           'invert',
           { image, width, height },
           { returns: 'rgb', resultBuffer: out },
+        ),
+    ],
+    [
+      'worker-invert-shared',
+      'Worker: invert, image and resultBuffer in SharedArrayBuffers (no copy outside the thread)',
+      () =>
+        worker.callFunction(
+          'invert',
+          { image: sharedImage, width, height },
+          { returns: 'rgb', resultBuffer: sharedOut },
         ),
     ],
   ];

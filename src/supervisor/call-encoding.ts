@@ -16,6 +16,9 @@ import { stagingBuffers } from './staging-buffers.js';
 /** The parts of a pending call a thread needs. */
 export type TaskSource = Omit<ThreadTask, 'input'> & { input: CallInput | undefined };
 
+const isShared = (bytes: Uint8Array | undefined): boolean =>
+  bytes?.buffer instanceof SharedArrayBuffer;
+
 /** The task for a thread, with the bytes to move. */
 export function toTask(call: TaskSource): { task: ThreadTask; transfer: ArrayBuffer[] } {
   const input = (call.input ?? {}) as Partial<ImageInput & BytesInput>;
@@ -27,11 +30,15 @@ export function toTask(call: TaskSource): { task: ThreadTask; transfer: ArrayBuf
     run: call.run,
     timeoutMs: call.timeoutMs,
   };
+  // Shared memory crosses as it is: the thread writes the result straight into the caller's.
+  if (isShared(call.resultBuffer)) task.resultBuffer = call.resultBuffer;
   // Copy once into a buffer of our own and move it: cheaper than a structured clone of the
   // caller's buffer, and the caller keeps theirs. The thread copies a bytes or RGB result into
   // it, or gives it back for the next call. A retry makes a fresh copy.
   const bytes = input.image ?? input.bytes;
-  if (!bytes) return { task, transfer: [] };
+  // Shared input is read in place by the thread: no copy (the caller keeps it unchanged until
+  // the call settles).
+  if (!bytes || isShared(bytes)) return { task, transfer: [] };
   const copy = stagingBuffers.copyOf(bytes);
   task.input = input.image ? { ...(call.input as ImageInput), image: copy } : { bytes: copy };
   return { task, transfer: [copy.buffer as ArrayBuffer] };
@@ -57,6 +64,11 @@ export function revive(
 
 function into(bytes: Uint8Array, target: Uint8Array | undefined): Uint8Array {
   if (!target || target.length < bytes.length) return bytes;
+  // A shared result buffer was written by the thread already: only shared memory of the call's
+  // own result buffer comes back (see ThreadTask.resultBuffer).
+  if (isShared(bytes) && isShared(target) && bytes.byteOffset === target.byteOffset) {
+    return target.subarray(0, bytes.length);
+  }
   const view = target.subarray(0, bytes.length);
   view.set(bytes);
   if (bytes.buffer instanceof ArrayBuffer) stagingBuffers.give(bytes.buffer);

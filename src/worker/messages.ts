@@ -54,6 +54,8 @@ export interface ThreadTask {
   run: { args?: string[]; stdin?: string | Uint8Array } | undefined;
   /** The call's timeout (0: none); bounds how long its host calls may wait. */
   timeoutMs: number;
+  /** The caller's result buffer when it is shared memory: the thread copies the result there. */
+  resultBuffer?: Uint8Array | undefined;
 }
 
 /** A call posted on a thread's call channel, in the slot it occupies. */

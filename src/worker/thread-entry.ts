@@ -219,7 +219,7 @@ function serve(first: Serving, instantiate: Instantiate): void {
         ? await bridge.run(task.run)
         : task.typed
           ? await bridge.call(task.fn, task.typed.args, task.typed.options)
-          : await callFunction(bridge, task, staging);
+          : await callFunction(bridge, task, task.resultBuffer ?? staging);
       response = { ok: true, value, info: info(current, startedAt) };
     } catch (error) {
       response = { ok: false, error: serializeError(error), info: info(current, startedAt) };

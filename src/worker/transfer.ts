@@ -8,6 +8,7 @@ export const STAGING_MIN_BYTES = 64 * 1024;
  * now), which the call's result may be copied into: pages written before cost no page faults.
  */
 export function stagingBuffer(task: ThreadTask): Uint8Array | undefined {
+  // (Shared input is the caller's memory, read in place: ownsWholeBuffer rules it out.)
   const input = task.input as { image?: unknown; bytes?: unknown } | undefined;
   const bytes = input?.image ?? input?.bytes;
   return bytes instanceof Uint8Array && ownsWholeBuffer(bytes) ? bytes : undefined;
@@ -16,8 +17,9 @@ export function stagingBuffer(task: ThreadTask): Uint8Array | undefined {
 /**
  * A thread's reply with the result bytes moved, not copied (a 1080p image is 6 MB: cloning
  * costs milliseconds, moving costs nothing). A result in the call's staging buffer moves with
- * it; otherwise a large staging buffer goes back to the main thread for the next call. Without
- * a response, the reply says the call was skipped (withdrawn before it started).
+ * it; otherwise a large staging buffer goes back to the main thread for the next call. A result
+ * in the caller's shared result buffer needs neither. Without a response, the reply says the
+ * call was skipped (withdrawn before it started).
  */
 export function reply(
   slot: number,
@@ -28,7 +30,9 @@ export function reply(
   const transfer: ArrayBuffer[] = [];
   const value = response?.ok ? (response.value as { pixels?: unknown } | undefined) : undefined;
   let bytes = value instanceof Uint8Array ? value : value?.pixels;
-  if (bytes instanceof Uint8Array && staging && bytes.buffer === staging.buffer) {
+  if (bytes instanceof Uint8Array && bytes.buffer instanceof SharedArrayBuffer) {
+    bytes = undefined; // the caller's shared result buffer: cloning the view shares it
+  } else if (bytes instanceof Uint8Array && staging && bytes.buffer === staging.buffer) {
     if (bytes.byteLength >= staging.byteLength / 2) {
       transfer.push(staging.buffer as ArrayBuffer);
       return { message, transfer };
