@@ -166,4 +166,40 @@ describe('large inputs and results through a Worker', () => {
     expect(fresh.buffer).not.toBe(small.buffer);
     expect(Buffer.compare(fresh, inverted(image))).toBe(0);
   });
+
+  it("never moves or changes the caller's buffers: Buffers, pooled slices, small or large", async () => {
+    await using worker = await Worker.start({ wasmFile: WASM_TEST, threads: 1, watch: false });
+    const pooled = Buffer.from('a small Buffer carved from the shared 8 KiB pool');
+    const inputs = [
+      gradient(8, 8), // a small Buffer of its own
+      Buffer.from(gradient(8, 8)), // pooled: its ArrayBuffer is shared with other Buffers
+      gradient(200, 200), // large
+      new Uint8Array(gradient(8, 8)),
+    ];
+    for (const image of inputs) {
+      const before = Buffer.from(image);
+      const side = Buffer.from(pooled);
+      const result = await worker.callFunction(
+        'invert',
+        { image, width: image.length === 192 ? 8 : 200, height: image.length === 192 ? 8 : 200 },
+        { returns: 'bytes' },
+      );
+      expect(image.buffer.byteLength).toBeGreaterThan(0); // not detached
+      expect(Buffer.compare(Buffer.from(image), before)).toBe(0);
+      expect(Buffer.compare(pooled, side)).toBe(0);
+      expect(Buffer.compare(result, inverted(image))).toBe(0);
+    }
+    const bytes = Buffer.from('bytes from the pool');
+    expect(
+      Buffer.compare(
+        await worker.callFunction(
+          'invert',
+          { image: bytes.subarray(0, 3), width: 1, height: 1 },
+          { returns: 'bytes' },
+        ),
+        inverted(bytes.subarray(0, 3)),
+      ),
+    ).toBe(0);
+    expect(bytes.toString()).toBe('bytes from the pool');
+  });
 });

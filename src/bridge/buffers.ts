@@ -12,7 +12,8 @@ const LARGE_BYTES = 64 * 1024;
  * copy: ~0.45 ms against ~0.65 ms for `slice()` on this machine).
  */
 export function copyBytes(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteLength < LARGE_BYTES) return bytes.slice();
+  // Not bytes.slice(): on a Buffer that is a view of the same memory, not a copy.
+  if (bytes.byteLength < LARGE_BYTES) return new Uint8Array(bytes);
   const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
   copy.set(bytes);
   return copy;

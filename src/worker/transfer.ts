@@ -1,3 +1,4 @@
+import { copyBytes } from '../bridge/buffers.js';
 import type { CallReply, ThreadResponse, ThreadTask } from './messages.js';
 
 /** Input buffers below this size are cheap to allocate: threads do not give them back. */
@@ -38,7 +39,7 @@ export function reply(
       return { message, transfer };
     }
     // A small result must not keep a large buffer alive in the caller's hands.
-    bytes = bytes.slice();
+    bytes = copyBytes(bytes);
     (response as { value: unknown }).value =
       value instanceof Uint8Array ? bytes : { ...value, pixels: bytes };
   }
