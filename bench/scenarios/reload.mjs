@@ -105,8 +105,9 @@ async function reloadLatency(ctx, worker, deploy, deployMs) {
     { ...summarize(samples), failed },
     'ms',
     `${failed} failed calls; 2 threads; rename → reload event ` +
-      `${summarize(events).p50.toFixed(0)} ms p50, of which the deploy itself (read → new ` +
-      `threads take calls) ${summarize(deploys).p50.toFixed(0)} ms`,
+      `${summarize(events).p50.toFixed(0)} ms p50, of which the deploy itself (read → the ` +
+      `threads serve the new version) ${summarize(deploys).p50.toFixed(0)} ms; the rest is ` +
+      `noticing the file (chokidar, reloadStabilityMs 30, reloadDebounceMs 10)`,
   );
 }
 
