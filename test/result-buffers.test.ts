@@ -66,8 +66,8 @@ describe('resultBuffer (in-process)', () => {
 describe('large inputs and results through a Worker', () => {
   it('gives each call its own result while input buffers are reused between calls', async () => {
     await using worker = await Worker.start({ wasmFile: WASM_TEST, threads: 2, watch: false });
-    const width = 320;
-    const height = 240; // 230 KB: large enough for buffers to be kept and reused
+    const width = 400;
+    const height = 300; // 360 KB: large enough for buffers to be kept and reused
     const images = [0, 1, 2, 3].map((k) => gradient(width, height).map((b) => (b + k * 37) & 255));
     // Sizes first (threads hand their input buffers back), then inverts (results take them).
     for (let round = 0; round < 3; round++) {

@@ -11,7 +11,11 @@ import { STAGING_MIN_BYTES } from '../worker/transfer.js';
  * works: the next call of that size finds it ready instead of paying the page faults itself.
  */
 export class StagingBuffers {
+  /** Buffers kept per size: as many as calls of one size are usually in flight at once. */
+  static readonly PER_SIZE = 8;
+
   readonly #maxBytes: number;
+  /** Idle buffers by size, the size used longest ago first (evicted first when full). */
   readonly #bySize = new Map<number, ArrayBuffer[]>();
   #bytes = 0;
   /** The size of the last copy: a size seen twice in a row is worth preparing buffers for. */
@@ -31,7 +35,7 @@ export class StagingBuffers {
   /** A buffer holding a copy of `source`: a kept one of the same size when there is one. */
   copyOf(source: Uint8Array): Uint8Array {
     const size = source.byteLength;
-    const list = this.#bySize.get(size);
+    const list = this.#touch(size);
     const kept = list?.pop();
     if (size >= STAGING_MIN_BYTES && size === this.#lastSize && !list?.length) this.#prepare(size);
     this.#lastSize = size;
@@ -48,21 +52,42 @@ export class StagingBuffers {
     this.#preparing = true;
     setImmediate(() => {
       this.#preparing = false;
-      if (this.#bySize.get(size)?.length || this.#bytes + size > this.#maxBytes) return;
+      if (this.#bySize.get(size)?.length) return;
       const buffer = Buffer.allocUnsafeSlow(size);
       buffer.fill(0); // faults its pages in now
       this.give(buffer.buffer);
     }).unref();
   }
 
-  /** Keeps a buffer a thread gave back, unless it is small or the pool is full. */
+  /**
+   * Keeps a buffer a thread gave back, unless it is small, its size has PER_SIZE kept already, or
+   * it is larger than the whole pool; room is made by dropping the sizes used longest ago.
+   */
   give(buffer: ArrayBuffer): void {
     const size = buffer.byteLength;
-    if (size < STAGING_MIN_BYTES || this.#bytes + size > this.#maxBytes) return;
-    let list = this.#bySize.get(size);
+    if (size < STAGING_MIN_BYTES || size > this.#maxBytes) return;
+    let list = this.#touch(size);
+    if (list && list.length >= StagingBuffers.PER_SIZE) return;
+    for (const [other, kept] of this.#bySize) {
+      if (this.#bytes + size <= this.#maxBytes) break;
+      if (other === size) continue;
+      this.#bytes -= other * kept.length;
+      this.#bySize.delete(other);
+    }
+    if (this.#bytes + size > this.#maxBytes) return;
     if (!list) this.#bySize.set(size, (list = []));
     list.push(buffer);
     this.#bytes += size;
+  }
+
+  /** The kept buffers of `size`, marked as used most recently. */
+  #touch(size: number): ArrayBuffer[] | undefined {
+    const list = this.#bySize.get(size);
+    if (list) {
+      this.#bySize.delete(size);
+      this.#bySize.set(size, list);
+    }
+    return list;
   }
 
   /** Lets go of every idle buffer. */

@@ -1,8 +1,11 @@
 import { copyBytes } from '../bridge/buffers.js';
 import type { CallReply, ThreadResponse, ThreadTask } from './messages.js';
 
-/** Input buffers below this size are cheap to allocate: threads do not give them back. */
-export const STAGING_MIN_BYTES = 64 * 1024;
+/**
+ * Input buffers below this size are cheap to allocate (a few page faults against the copy):
+ * threads do not give them back.
+ */
+export const STAGING_MIN_BYTES = 256 * 1024;
 
 /**
  * The buffer a call's input bytes arrived in (moved from the main thread, owned by this thread
