@@ -24,7 +24,7 @@ export default async function images(ctx) {
   const bridge = Wasmtube.fromFile(FIXTURE);
   const worker = await Worker.start({ wasmFile: FIXTURE, threads: 1, watch: false });
   const thread = await startPortThread();
-  const opts = { calls: ctx.n(30), warmup: ctx.n(10), reps: 5 };
+  const opts = { calls: ctx.n(100), warmup: ctx.n(20), reps: 5 };
   const raw = loadRawGuest(FIXTURE);
   const cases = [
     ['memcpy', 'one memcpy (Uint8Array.prototype.set), 6 MB', () => dst.set(image)],
