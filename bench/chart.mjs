@@ -204,6 +204,8 @@ export function renderChart({ meta, rows, targets }) {
       pick('images.worker-size', 'Worker: image_size', 'ours'),
       pick('images.bridge-invert', 'bridge in-process: invert → rgb', 'ours'),
       pick('images.worker-invert', 'Worker: invert → rgb', 'ours'),
+      pick('images.worker-invert-into', 'Worker: invert into a reused resultBuffer', 'ours'),
+      pick('images.worker-invert-shared', 'Worker: invert, shared image and resultBuffer', 'ours'),
     ],
     { unit: 'ms' },
   );
