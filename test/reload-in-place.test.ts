@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { versionGuest } from './guests.js';
+import { fileURLToPath } from 'node:url';
+import { versionGuest, wat } from './guests.js';
 import { rejectsWithCode, wasmTestBytes } from './helpers.js';
 import { eventually, roundsFor, startWorker } from './pool-helpers.js';
 
 const which = { data: null };
+const countingImports = fileURLToPath(
+  new URL('./fixtures/hosts/counting-imports.mjs', import.meta.url),
+);
 
 describe('reloads switch the running threads in place', () => {
   it('keeps the threads: the new version runs on the same threads, no restart', async () => {
@@ -105,5 +109,24 @@ describe('reloads switch the running threads in place', () => {
     );
     const last = await worker.callFunctionWithInfo('echo', { data: 'last' });
     expect(last.info.version).toBe(3);
+  });
+
+  it('runs the imports factory again for the new version, in the same thread', async () => {
+    const guest = wat(`(module (import "env" "n" (func $n (result i32)))
+      (memory (export "memory") 1)
+      (func (export "echo") (param i32 i32) (result i32) (local.get 1))
+      (func (export "n") (param i32 i32) (result i32) (call $n)))`);
+    const worker = await startWorker({
+      wasmBinary: guest,
+      threads: 1,
+      importsModule: countingImports,
+    });
+    const input = { bytes: Buffer.alloc(16) };
+    const first = await worker.callFunctionWithInfo('n', input);
+    await worker.reload(guest);
+    const second = await worker.callFunctionWithInfo('n', input);
+    expect(second.info.threadId).toBe(first.info.threadId);
+    expect((second.result as Buffer).length).toBe((first.result as Buffer).length + 1);
+    expect(second.info.version).toBe(1);
   });
 });
