@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { StagingBuffers } from '../dist/supervisor/staging-buffers.js';
 
 const KIB = 1024;
@@ -37,5 +37,23 @@ describe('StagingBuffers', () => {
     const reused = pool.copyOf(new Uint8Array(256 * KIB));
     expect(reused.buffer.byteLength).toBe(256 * KIB);
     expect(pool.bytes).toBe(700 * KIB);
+  });
+
+  it('lets go of sizes not used for IDLE_MS', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    try {
+      const pool = new StagingBuffers(4 * 1024 * KIB);
+      pool.give(new ArrayBuffer(256 * KIB));
+      pool.give(new ArrayBuffer(512 * KIB));
+      vi.advanceTimersByTime(StagingBuffers.IDLE_MS / 2);
+      pool.copyOf(new Uint8Array(512 * KIB)); // used: kept for later
+      pool.give(new ArrayBuffer(512 * KIB));
+      vi.advanceTimersByTime(StagingBuffers.IDLE_MS / 2 + 1);
+      expect(pool.bytes).toBe(512 * KIB);
+      vi.advanceTimersByTime(StagingBuffers.IDLE_MS * 2);
+      expect(pool.bytes).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -13,6 +13,8 @@ import { STAGING_MIN_BYTES } from '../worker/transfer.js';
 export class StagingBuffers {
   /** Buffers kept per size: as many as calls of one size are usually in flight at once. */
   static readonly PER_SIZE = 8;
+  /** A size not used for this long has its buffers dropped: idle memory goes back. */
+  static readonly IDLE_MS = 5000;
 
   readonly #maxBytes: number;
   /** Idle buffers by size, the size used longest ago first (evicted first when full). */
@@ -21,6 +23,8 @@ export class StagingBuffers {
   /** The size of the last copy: a size seen twice in a row is worth preparing buffers for. */
   #lastSize = 0;
   #preparing = false;
+  readonly #usedAt = new Map<number, number>();
+  #sweeper: NodeJS.Timeout | undefined;
 
   /** @param maxBytes how many bytes of idle buffers to keep at most */
   constructor(maxBytes: number) {
@@ -73,11 +77,16 @@ export class StagingBuffers {
       if (other === size) continue;
       this.#bytes -= other * kept.length;
       this.#bySize.delete(other);
+      this.#usedAt.delete(other);
     }
     if (this.#bytes + size > this.#maxBytes) return;
-    if (!list) this.#bySize.set(size, (list = []));
+    if (!list) {
+      this.#bySize.set(size, (list = []));
+      this.#usedAt.set(size, performance.now());
+    }
     list.push(buffer);
     this.#bytes += size;
+    this.#sweepLater();
   }
 
   /** The kept buffers of `size`, marked as used most recently. */
@@ -86,14 +95,27 @@ export class StagingBuffers {
     if (list) {
       this.#bySize.delete(size);
       this.#bySize.set(size, list);
+      this.#usedAt.set(size, performance.now());
     }
     return list;
   }
 
-  /** Lets go of every idle buffer. */
-  clear(): void {
-    this.#bySize.clear();
-    this.#bytes = 0;
+  /** Drops the sizes not used for IDLE_MS, checking while any buffer is kept. */
+  #sweepLater(): void {
+    if (this.#sweeper) return;
+    this.#sweeper = setInterval(() => {
+      const cutoff = performance.now() - StagingBuffers.IDLE_MS;
+      for (const [size, list] of this.#bySize) {
+        if ((this.#usedAt.get(size) ?? 0) > cutoff) break; // the rest were used later
+        this.#bytes -= size * list.length;
+        this.#bySize.delete(size);
+        this.#usedAt.delete(size);
+      }
+      if (this.#bySize.size === 0) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+      }
+    }, StagingBuffers.IDLE_MS).unref();
   }
 }
 
