@@ -18,3 +18,7 @@ export function copyBytes(bytes: Uint8Array): Uint8Array {
   copy.set(bytes);
   return copy;
 }
+
+/** True when the bytes are in a SharedArrayBuffer (crossing threads shares them, uncopied). */
+export const isShared = (bytes: Uint8Array | undefined): boolean =>
+  bytes?.buffer instanceof SharedArrayBuffer;

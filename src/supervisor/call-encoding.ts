@@ -1,5 +1,5 @@
 /** What crosses to a thread for a call, and back. */
-import { asBuffer } from '../bridge/buffers.js';
+import { asBuffer, isShared } from '../bridge/buffers.js';
 import { encodeData, inputKind } from '../bridge/payload.js';
 import { InvalidArgumentError } from '../errors.js';
 import type {
@@ -15,9 +15,6 @@ import { stagingBuffers } from './staging-buffers.js';
 
 /** The parts of a pending call a thread needs. */
 export type TaskSource = Omit<ThreadTask, 'input'> & { input: CallInput | undefined };
-
-const isShared = (bytes: Uint8Array | undefined): boolean =>
-  bytes?.buffer instanceof SharedArrayBuffer;
 
 /** The task for a thread, with the bytes to move. */
 export function toTask(call: TaskSource): { task: ThreadTask; transfer: ArrayBuffer[] } {

@@ -84,7 +84,9 @@ export class CallSlots {
 
   /** Thread side: true (once) if a control message was posted since the last look. */
   takeControl(): boolean {
-    return Atomics.exchange(this.#ints, this.count * 4, 0) !== 0;
+    // A plain load first: this runs before every call, and a raised flag is rare.
+    const at = this.count * 4;
+    return Atomics.load(this.#ints, at) !== 0 && Atomics.exchange(this.#ints, at, 0) !== 0;
   }
 }
 

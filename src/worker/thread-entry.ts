@@ -207,9 +207,7 @@ function serve(first: Serving, instantiate: Instantiate): void {
     const { bridge } = current;
     const staging = stagingBuffer(task);
     if (!slots.start(slot, startedAt)) {
-      const { message, transfer } = reply(slot, undefined, staging);
-      replies.push(message);
-      transfers.push(...transfer);
+      answer(slot, undefined, staging);
       return;
     }
     if (hostChannel) hostChannel.timeoutMs = task.timeoutMs > 0 ? task.timeoutMs + 1000 : Infinity;
@@ -225,20 +223,31 @@ function serve(first: Serving, instantiate: Instantiate): void {
       response = { ok: false, error: serializeError(error), info: info(current, startedAt) };
     }
     slots.finish(slot);
-    // Recycle between calls, never during one: the next call gets a fresh instance.
+    // Recycle between calls, never during one: the next call gets a fresh instance. (An
+    // instance a reload replaced during the call is dropped anyway.)
     callsOnInstance++;
-    if (
-      serving === current &&
-      (callsOnInstance >= maxCallsPerInstance ||
+    if (serving === current) {
+      if (
+        callsOnInstance >= maxCallsPerInstance ||
         Date.now() - instanceBornAt >= maxInstanceAgeMs ||
-        bridge.memoryBytes > maxMemoryBytes)
-    ) {
-      bridge.reset();
+        bridge.memoryBytes > maxMemoryBytes
+      ) {
+        bridge.reset();
+      }
+      if (bridge.instanceGeneration !== response.info.instance) {
+        callsOnInstance = 0;
+        instanceBornAt = Date.now();
+      }
     }
-    if (serving === current && bridge.instanceGeneration !== response.info.instance) {
-      callsOnInstance = 0;
-      instanceBornAt = Date.now();
-    }
+    answer(slot, response, staging);
+  }
+
+  /** Queues a call's reply (or its skip) for the next flush, with the buffers it moves. */
+  function answer(
+    slot: number,
+    response: ThreadResponse | undefined,
+    staging: Uint8Array | undefined,
+  ): void {
     const { message, transfer } = reply(slot, response, staging);
     replies.push(message);
     transfers.push(...transfer);

@@ -1,4 +1,4 @@
-import { copyBytes } from '../bridge/buffers.js';
+import { copyBytes, isShared } from '../bridge/buffers.js';
 import type { CallReply, ThreadResponse, ThreadTask } from './messages.js';
 
 /**
@@ -34,7 +34,7 @@ export function reply(
   const transfer: ArrayBuffer[] = [];
   const value = response?.ok ? (response.value as { pixels?: unknown } | undefined) : undefined;
   let bytes = value instanceof Uint8Array ? value : value?.pixels;
-  if (bytes instanceof Uint8Array && bytes.buffer instanceof SharedArrayBuffer) {
+  if (bytes instanceof Uint8Array && isShared(bytes)) {
     bytes = undefined; // the caller's shared result buffer: cloning the view shares it
   } else if (bytes instanceof Uint8Array && staging && bytes.buffer === staging.buffer) {
     if (bytes.byteLength >= staging.byteLength / 2) {
