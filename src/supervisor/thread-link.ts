@@ -58,7 +58,14 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     this.slots = new CallSlots(slots);
     this.#free = Array.from({ length: this.slots.count }, (_, i) => this.slots.count - 1 - i);
     this.#onResponse = onResponse;
-    port.on('message', (message: CallReply[] | ControlReply) => this.#onMessage(message));
+    port.on('message', (message: CallReply[] | ControlReply) => {
+      this.#onMessage(message);
+      // Threads reply to each call as it finishes; take the replies already waiting in one go
+      // rather than one event (and microtask checkpoint) each.
+      for (let r = receiveMessageOnPort(port); r && !this.#closed; r = receiveMessageOnPort(port)) {
+        this.#onMessage(r.message as CallReply[] | ControlReply);
+      }
+    });
     // An idle channel must not keep the process alive; one with calls in flight must.
     port.unref();
   }
@@ -109,6 +116,15 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     if (!this.slots.cancel(call.slot)) return false;
     this.#forget(call);
     return true;
+  }
+
+  /**
+   * Claims a running call so that its thread can be terminated (the only way to stop wasm).
+   * False if the call has already finished: its reply is on its way, and terminating the thread
+   * now would kill whatever it runs next, someone else's call.
+   */
+  kill(call: C): boolean {
+    return this.slots.kill(call.slot);
   }
 
   /**

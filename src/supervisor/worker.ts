@@ -711,7 +711,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   #started(call: PendingCall): boolean {
     if (!call.link) return false;
     const state = call.link.slots.state(call.slot);
-    return state === SlotState.Running || state === SlotState.Done;
+    return state === SlotState.Running || state === SlotState.Done || state === SlotState.Killed;
   }
 
   #onResponse(call: PendingCall, response: ThreadResponse, link: ThreadLink<PendingCall>): void {
@@ -742,16 +742,20 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   }
 
   /**
-   * The thread a call was posted to is gone. A call it had not started goes to another thread;
-   * one it was running fails (or, with `retry`, runs again on a fresh thread).
+   * The thread a call was posted to is gone, and its reply with it. A call the thread had not
+   * started goes to another thread; one it was running fails (or, with `retry`, runs again on
+   * a fresh thread). One it had finished (its thread died before the reply left) fails too:
+   * running it again could repeat its effects.
    */
-  #onCallLost(call: PendingCall, started: boolean, exitCode: number): void {
+  #onCallLost(call: PendingCall, state: SlotState, exitCode: number): void {
     const reason = call.abortReason;
     const active = this.#state === 'running' || this.#state === 'stopping';
+    const started = state !== SlotState.Queued;
     if (!started && (reason === undefined || reason === 'requeue') && active) {
       return this.#submit(call, true);
     }
-    if (started && reason === undefined && call.retriesLeft > 0 && this.#state === 'running') {
+    const unfinished = state === SlotState.Running || state === SlotState.Killed;
+    if (unfinished && reason === undefined && call.retriesLeft > 0 && this.#state === 'running') {
       call.retriesLeft--;
       return this.#submit(call, true);
     }
@@ -832,21 +836,29 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   /**
    * Stops a call for `reason`. Queued here or not started on its thread: it is withdrawn and
    * settles now (or, for `requeue`, goes back to the front of the queue). Running: only
-   * terminating its thread stops a wasm call; it settles when the thread's exit is seen.
+   * terminating its thread stops a wasm call; it settles when the thread's exit is seen. Already
+   * finished on its thread: nothing happens, its result is on its way. True if it took effect.
    */
-  #abort(call: PendingCall, reason: NonNullable<PendingCall['abortReason']>): void {
-    if (call.abortReason !== undefined || !this.#inflight.has(call)) return;
+  #abort(call: PendingCall, reason: NonNullable<PendingCall['abortReason']>): boolean {
+    if (call.abortReason !== undefined || !this.#inflight.has(call)) return false;
     const link = call.link;
     const withdrawn = link ? link.withdraw(call) : this.#queueRemove(call);
     if (withdrawn) {
-      if (reason === 'requeue') return this.#submit(call, true);
-      call.abortReason = reason;
-      return this.#settle(call, this.#rejectionError(call, reason, false, undefined));
+      if (reason === 'requeue') {
+        this.#submit(call, true);
+      } else {
+        call.abortReason = reason;
+        this.#settle(call, this.#rejectionError(call, reason, false, undefined));
+      }
+      return true;
     }
-    if (!link || reason === 'requeue' || reason === 'queue-timeout') return; // running: let it be
+    if (!link || reason === 'requeue' || reason === 'queue-timeout') return false; // running: let it be
+    // Claimed atomically against the thread finishing it: a finished call's thread is left alone.
+    if (!link.kill(call)) return false;
     call.abortReason = reason;
     this.#expectedExits.set(link.threadId, reason === 'timeout' ? 'timeout' : 'abort');
     link.pool.terminate(link.threadId);
+    return true;
   }
 
   // ---- watchdog: timeouts, thread health ----
@@ -870,11 +882,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         else if (
           state === SlotState.Running &&
           call.timeoutMs > 0 &&
-          now - link.slots.startedAt(call.slot) > call.timeoutMs
+          now - link.slots.startedAt(call.slot) > call.timeoutMs &&
+          this.#abort(call, 'timeout')
         ) {
           this.#stats.timeouts++;
           this.emit('timeout', { fn: call.fn, timeoutMs: call.timeoutMs, threadId: link.threadId });
-          this.#abort(call, 'timeout');
         }
       }
     }
@@ -1121,10 +1133,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const link = this.#links.get(threadId);
     this.#links.delete(threadId);
     if (link) {
-      const lost = link
-        .close()
-        .map((call) => ({ call, started: link.slots.state(call.slot) !== SlotState.Queued }));
-      for (const { call, started } of lost) this.#onCallLost(call, started, exitCode);
+      const lost = link.close().map((call) => ({ call, state: link.slots.state(call.slot) }));
+      for (const { call, state } of lost) this.#onCallLost(call, state, exitCode);
     }
     const retired = pool !== this.#pool || this.#state !== 'running';
     this.emit('exit', { threadId, exitCode, expected: planned !== undefined || retired });

@@ -15,6 +15,8 @@ export const enum SlotState {
   Running = 2,
   Done = 3,
   Cancelled = 4,
+  /** The main thread claimed a running call to terminate its thread (timeout, abort, stop). */
+  Killed = 5,
 }
 
 const SLOT_BYTES = 16;
@@ -59,9 +61,26 @@ export class CallSlots {
     );
   }
 
-  /** Thread side: the call finished. */
-  finish(slot: number): void {
-    Atomics.store(this.#ints, slot * 4, SlotState.Done);
+  /**
+   * Thread side: the call finished. False if the main thread claimed it to terminate this
+   * thread first: the thread must then start nothing else, as the termination is on its way.
+   */
+  finish(slot: number): boolean {
+    return (
+      Atomics.compareExchange(this.#ints, slot * 4, SlotState.Running, SlotState.Done) ===
+      SlotState.Running
+    );
+  }
+
+  /**
+   * Main side: claims a running call so its thread can be terminated; false if the call
+   * already finished (its reply is on its way, and terminating would kill the next call).
+   */
+  kill(slot: number): boolean {
+    return (
+      Atomics.compareExchange(this.#ints, slot * 4, SlotState.Running, SlotState.Killed) ===
+      SlotState.Running
+    );
   }
 
   /** Main side: withdraws a call the thread has not started; false if it already started. */

@@ -116,11 +116,9 @@ function serve(first: Serving, instantiate: Instantiate): void {
   let instanceBornAt = Date.now();
   const { maxCallsPerInstance, maxInstanceAgeMs, maxMemoryBytes } = data.recycle;
 
-  // Replies wait while more calls are already here, and leave together: one message costs
-  // about as much to post as several. At most half the slots' worth, so that the main thread
-  // settles them and posts more while this thread works through the other half (one reply
-  // per full pipeline left both sides waiting in turn: 65k calls/s on one thread, 115k this way).
-  const flushAt = Math.max(1, data.slots >> 1);
+  // A call's reply leaves as soon as it finishes, before the next call starts: a reply held
+  // back for a batch would die with the thread if the next call then had it terminated
+  // (timeout, abort). Skips of withdrawn calls ride along with the next reply.
   let replies: CallReply[] = [];
   let transfers: ArrayBuffer[] = [];
   const flush = () => {
@@ -129,6 +127,8 @@ function serve(first: Serving, instantiate: Instantiate): void {
     replies = [];
     transfers = [];
   };
+  /** Set when the main thread claimed the call that just ran, to terminate this thread. */
+  let doomed = false;
   const poll = (): boolean => {
     const received = receiveMessageOnPort(port);
     if (received) accept(received.message as CallMessage[] | ControlMessage);
@@ -187,15 +187,17 @@ function serve(first: Serving, instantiate: Instantiate): void {
 
   const drain = async () => {
     busy = true;
-    for (let message = next(); message; message = next()) {
+    while (!doomed) {
+      const message = next();
+      if (!message) break;
       await runOne(message);
-      if ((backlog.length === 0 && !poll()) || replies.length >= flushAt) flush();
     }
-    flush();
+    if (!doomed) flush();
     busy = false;
   };
 
   port.on('message', (message: CallMessage[] | ControlMessage) => {
+    if (doomed) return;
     accept(message);
     if (!busy && backlog.length > 0) void drain();
   });
@@ -222,7 +224,11 @@ function serve(first: Serving, instantiate: Instantiate): void {
     } catch (error) {
       response = { ok: false, error: serializeError(error), info: info(current, startedAt) };
     }
-    slots.finish(slot);
+    if (!slots.finish(slot)) {
+      // Claimed for termination while it ran: start nothing else; the thread is going away.
+      doomed = true;
+      return;
+    }
     // Recycle between calls, never during one: the next call gets a fresh instance. (An
     // instance a reload replaced during the call is dropped anyway.)
     callsOnInstance++;
@@ -240,6 +246,7 @@ function serve(first: Serving, instantiate: Instantiate): void {
       }
     }
     answer(slot, response, staging);
+    flush();
   }
 
   /** Queues a call's reply (or its skip) for the next flush, with the buffers it moves. */
