@@ -1,5 +1,11 @@
 import { debuglog } from 'node:util';
-import { GuestErrorError, InvalidArgumentError } from '../errors.js';
+import {
+  GuestErrorError,
+  GuestTrapError,
+  InvalidArgumentError,
+  MemoryLimitError,
+  type WasmtubeError,
+} from '../errors.js';
 import type { GuestMemory } from './guest-memory.js';
 
 /**
@@ -30,10 +36,37 @@ export interface WapcHandlers {
 const debug = debuglog('wasmtube');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const utf16 = new TextDecoder('utf-16le');
+/** Longest AssemblyScript abort message or file name read, in bytes (the rest is cut). */
+const MAX_ABORT_STRING_BYTES = 4096;
 
 export const GUEST_CALL = '__guest_call';
 /** Start functions run after instantiation, in this order (as the wapc crate does). */
 export const WAPC_STARTS = ['_start', 'wapc_init'] as const;
+
+/** What an AssemblyScript guest passed to `env.abort(message, fileName, line, column)`. */
+export interface AssemblyScriptAbort {
+  message: string | null;
+  fileName: string | null;
+  line: number;
+  column: number;
+}
+
+/**
+ * Thrown out of `env.abort` (an AssemblyScript guest's `throw`, `assert` or `abort()`): like the
+ * `unreachable` the guest executes after its own abort handler, it ends the guest's call.
+ */
+export class GuestAbort extends Error {
+  constructor(readonly abort: AssemblyScriptAbort) {
+    super(formatAbort(abort));
+    this.name = 'GuestAbort';
+  }
+}
+
+/** The text `@wapc/as-guest`'s `handleAbort` reports: `abort: <message> at <file>:<line>:<col>`. */
+function formatAbort({ message, fileName, line, column }: AssemblyScriptAbort): string {
+  return `abort: ${message ?? ''} at ${fileName ?? ''}:${line}:${column}`;
+}
 
 /** True for modules speaking waPC. */
 export function isWapcModule(exports: readonly { name: string }[]): boolean {
@@ -84,6 +117,7 @@ export class WapcSession {
   #guestError: string | undefined;
   #hostResponse: Uint8Array | undefined;
   #hostError: Uint8Array | undefined;
+  #abort: AssemblyScriptAbort | undefined;
 
   constructor(handlers: WapcHandlers) {
     this.#handlers = handlers;
@@ -159,6 +193,38 @@ export class WapcSession {
     };
   }
 
+  /**
+   * `env.abort(message, fileName, line, column)` as AssemblyScript guests import it (those built
+   * without a `--use abort=` handler): records the guest's message and ends the call.
+   */
+  get abortImport(): (message: number, fileName: number, line: number, column: number) => never {
+    return (message, fileName, line, column) => {
+      const abort: AssemblyScriptAbort = {
+        message: this.#readAssemblyScriptString(message),
+        fileName: this.#readAssemblyScriptString(fileName),
+        line: line >>> 0,
+        column: column >>> 0,
+      };
+      this.#abort = abort;
+      throw new GuestAbort(abort);
+    };
+  }
+
+  /**
+   * An AssemblyScript string: UTF-16LE at `ptr`, its byte length in the object header's `rtSize`
+   * field at `ptr - 4`. Null (0) stays null; a pointer outside memory reads as a placeholder, since
+   * the guest is already failing and its own message matters more than a second error.
+   */
+  #readAssemblyScriptString(ptr: number): string | null {
+    if (ptr === 0) return null;
+    const memory = this.#memory?.();
+    const address = ptr >>> 0;
+    if (!memory || address < 4 || address > memory.byteLength) return `(string at ${address})`;
+    const length = Buffer.from(memory.read(address - 4, 4)).readUInt32LE(0);
+    const bytes = Math.min(length, memory.byteLength - address, MAX_ABORT_STRING_BYTES) & ~1;
+    return utf16.decode(memory.read(address, bytes));
+  }
+
   /** Runs one conversation: `__guest_call(op_len, msg_len)`, then the response or the error. */
   call(
     guestCall: (opLen: number, msgLen: number) => unknown,
@@ -171,7 +237,14 @@ export class WapcSession {
     this.#guestError = undefined;
     this.#hostResponse = undefined;
     this.#hostError = undefined;
-    const ok = guestCall(this.#operation.length, this.#message.length) as number;
+    this.#abort = undefined;
+    let ok: number;
+    try {
+      ok = guestCall(this.#operation.length, this.#message.length) as number;
+    } catch (error) {
+      this.#message = new Uint8Array();
+      throw this.#trapped(operation, error);
+    }
     const response = this.#guestResponse;
     const failure = this.#guestError;
     this.#message = new Uint8Array();
@@ -181,5 +254,37 @@ export class WapcSession {
     throw new GuestErrorError(`waPC operation "${operation}" failed: ${message}`, {
       details: { operation, guestMessage: message },
     });
+  }
+
+  /**
+   * A guest that traps after reporting an error (AssemblyScript's `throw` with `@wapc/as-guest`:
+   * `__guest_error`, then `unreachable`; or its imported `env.abort`) failed with that message:
+   * the call fails as a waPC guest error carrying it, and the trap is the cause. A trap without a
+   * message stays `ERR_GUEST_TRAP`; a guest that ran out of memory stays `ERR_MEMORY_LIMIT`, with
+   * the guest's message added.
+   */
+  #trapped(operation: string, error: unknown): unknown {
+    const abort = this.#abort;
+    const guestMessage = this.#guestError ?? (abort && formatAbort(abort));
+    if (guestMessage === undefined) return error;
+    const trap = error as WasmtubeError;
+    const details = {
+      operation,
+      guestMessage,
+      ...(abort && { abort }),
+      trap: trap.details?.reason ?? (error as Error)?.message,
+    };
+    if (error instanceof MemoryLimitError) {
+      return new MemoryLimitError(`${trap.message} The guest reported: ${guestMessage}`, {
+        cause: trap.cause,
+        details: { ...trap.details, guestMessage, ...(abort && { abort }) },
+      });
+    }
+    if (!(error instanceof GuestTrapError)) return error;
+    return new GuestErrorError(
+      `waPC operation "${operation}" failed: ${guestMessage} (the guest then trapped, so its ` +
+        `instance was reset and its state starts over).`,
+      { cause: error, details },
+    );
   }
 }

@@ -25,6 +25,8 @@ import {
   type CapturedOutput,
   type WasiContext,
   type WasiOptions,
+  type WasiVersion,
+  wasiVersion,
 } from './wasi.js';
 import {
   GUEST_CALL,
@@ -69,6 +71,10 @@ export class GuestInstance {
   readonly hasAllocator: boolean;
   readonly #imports: GuestImports;
   readonly #wasi: WasiOptions | undefined;
+  /** The WASI the module imports (`wasi_snapshot_preview1` or `wasi_unstable`). */
+  readonly #wasiVersion: WasiVersion;
+  /** A waPC module importing AssemblyScript's `env.abort`, which the host then provides. */
+  readonly #importsAbort: boolean;
   readonly #host: GuestHost | undefined;
   readonly #wapcHandlers: WapcHandlers | undefined;
   #wapc: WapcSession | undefined;
@@ -86,8 +92,10 @@ export class GuestInstance {
     this.hasAllocator = hasAllocator(WebAssembly.Module.exports(compiled.module));
     this.#imports = options.imports ?? {};
     this.#wasi = options.wasi;
+    this.#wasiVersion = options.wasi ? wasiVersion(compiled.module) : 'preview1';
     this.#host = options.host;
     this.isWapc = isWapcModule(WebAssembly.Module.exports(compiled.module));
+    this.#importsAbort = this.isWapc && importsAssemblyScriptAbort(compiled);
     this.#wapcHandlers = options.wapc ?? wapcHandlers({});
     if (this.#host) checkAgainstImports(this.#host.signatures, compiled.info);
     this.#instantiate();
@@ -110,10 +118,14 @@ export class GuestInstance {
 
   #instantiate(): void {
     let instance: WebAssembly.Instance;
-    const wasi = this.#wasi && createWasi(this.#wasi);
+    const wasi = this.#wasi && createWasi(this.#wasi, this.#wasiVersion);
     const host = this.#host && hostImports(this.#host.signatures, () => this, this.#host.invoke);
     const wapc = this.isWapc ? new WapcSession(this.#wapcHandlers!) : undefined;
     const imports = { ...this.#imports, ...wasi?.imports, ...host, ...wapc?.imports };
+    // AssemblyScript's abort, unless the caller granted one (raw imports or host functions).
+    if (wapc && this.#importsAbort && imports.env?.abort === undefined) {
+      imports.env = { ...imports.env, abort: wapc.abortImport };
+    }
     try {
       instance = new WebAssembly.Instance(this.compiled.module, imports);
     } catch (error) {
@@ -168,13 +180,16 @@ export class GuestInstance {
         'Running a WASI command needs the wasi option (wasi: {} grants nothing).',
       );
     }
-    const wasi = createWasi({
-      ...this.#wasi,
-      ...(run.args && { args: run.args }),
-      stdin: run.stdin ?? new Uint8Array(),
-      stdout: 'capture',
-      stderr: 'capture',
-    });
+    const wasi = createWasi(
+      {
+        ...this.#wasi,
+        ...(run.args && { args: run.args }),
+        stdin: run.stdin ?? new Uint8Array(),
+        stdout: 'capture',
+        stderr: 'capture',
+      },
+      this.#wasiVersion,
+    );
     const host = this.#host && hostImports(this.#host.signatures, () => this, this.#host.invoke);
     const imports = { ...this.#imports, ...wasi.imports, ...host };
     let instance: WebAssembly.Instance;
@@ -275,6 +290,22 @@ export class GuestInstance {
   functionNames(): string[] {
     return exportedFunctions(this.#instance);
   }
+}
+
+/**
+ * The module imports `env.abort(message, fileName, line, column)` as AssemblyScript declares it
+ * (four i32, no result; the arity alone when the binary's signatures could not be read).
+ */
+function importsAssemblyScriptAbort(compiled: CompiledModule): boolean {
+  const entry = compiled.info?.imports.find((i) => i.module === 'env' && i.name === 'abort');
+  if (compiled.info && !entry) return false;
+  if (entry?.signature) {
+    const { params, results } = entry.signature;
+    return params.length === 4 && params.every((p) => p === 'i32') && results.length === 0;
+  }
+  return WebAssembly.Module.imports(compiled.module).some(
+    (i) => i.module === 'env' && i.name === 'abort' && i.kind === 'function',
+  );
 }
 
 function exportedFunctions(instance: WebAssembly.Instance): string[] {

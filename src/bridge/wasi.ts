@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, WasmInstantiateError } from '../errors.js';
 
 /**
  * WASI preview 1 for a guest, through `node:wasi`. Nothing is granted by default: no arguments,
@@ -33,6 +33,39 @@ export type WasiOutput = 'log' | 'capture' | 'inherit' | 'ignore' | ((text: stri
 export interface CapturedOutput {
   stdout: string;
   stderr: string;
+}
+
+/**
+ * Which WASI a guest speaks, by the module it imports from: `'preview1'`
+ * (`wasi_snapshot_preview1`) or `'unstable'` (`wasi_unstable`, snapshot 0: older TinyGo and
+ * Rust output).
+ */
+export type WasiVersion = 'preview1' | 'unstable';
+
+/** The import module of each version, as node:wasi's `getImportObject()` names it. */
+const NAMESPACES = { preview1: 'wasi_snapshot_preview1', unstable: 'wasi_unstable' } as const;
+
+/**
+ * The WASI version a module imports: `'unstable'` when it imports from `wasi_unstable`, otherwise
+ * `'preview1'` (also for modules importing no WASI at all). One node:wasi context serves one
+ * version, and the two differ in struct layouts and constants, so a module importing from both
+ * is refused with `ERR_WASM_INSTANTIATE`.
+ */
+export function wasiVersion(module: WebAssembly.Module): WasiVersion {
+  const imports = WebAssembly.Module.imports(module);
+  const unstable = imports.filter((i) => i.module === NAMESPACES.unstable);
+  if (unstable.length === 0) return 'preview1';
+  const preview1 = imports.filter((i) => i.module === NAMESPACES.preview1);
+  if (preview1.length > 0) {
+    const names = [...unstable, ...preview1].map((i) => `${i.module}.${i.name}`);
+    throw new WasmInstantiateError(
+      'The module imports from both wasi_unstable and wasi_snapshot_preview1; one WASI context ' +
+        'serves one version, and the two lay out some structures differently. Rebuild the guest ' +
+        'against one of them (current toolchains emit wasi_snapshot_preview1).',
+      { details: { imports: names, missing: [] } },
+    );
+  }
+  return 'unstable';
 }
 
 /** One WASI context, bound to one instance. */
@@ -121,20 +154,24 @@ function loadWasi(): WasiModule {
   }
 }
 
-/** Creates a fresh WASI context (each instance needs its own). */
-export function createWasi(options: WasiOptions): WasiContext {
+/**
+ * Creates a fresh WASI context (each instance needs its own), for the version the module imports
+ * (see {@link wasiVersion}); its imports are under that version's module name.
+ */
+export function createWasi(options: WasiOptions, version: WasiVersion = 'preview1'): WasiContext {
   wasiModule ??= loadWasi();
   const wasi = new wasiModule.WASI({
-    version: 'preview1',
+    version,
     args: options.args ?? [],
     env: options.env ?? {},
     preopens: options.preopens ?? {},
     returnOnExit: true,
   });
-  const imports = wasi.getImportObject() as { wasi_snapshot_preview1: Record<string, unknown> };
-  const preview1 = imports.wasi_snapshot_preview1;
+  const imports = wasi.getImportObject() as Record<string, Record<string, unknown>>;
+  // fd_write, fd_read and proc_exit have the same signatures and iovec layout in both versions.
+  const calls = imports[NAMESPACES[version]]!;
   // node:wasi reports proc_exit with a private symbol; throw something that carries the code.
-  preview1.proc_exit = (code: number) => {
+  calls.proc_exit = (code: number) => {
     throw new GuestExit(code);
   };
   // stdio is ours, not the process's: stdin is what the caller gives, stdout/stderr go where
@@ -149,8 +186,8 @@ export function createWasi(options: WasiOptions): WasiContext {
     typeof options.stdin === 'string'
       ? encoder.encode(options.stdin)
       : (options.stdin ?? new Uint8Array());
-  const fdWrite = preview1.fd_write as (...a: number[]) => number;
-  preview1.fd_write = (fd: number, iovs: number, iovsLen: number, nwritten: number) => {
+  const fdWrite = calls.fd_write as (...a: number[]) => number;
+  calls.fd_write = (fd: number, iovs: number, iovsLen: number, nwritten: number) => {
     const sink = sinks[fd as 1 | 2];
     if (!sink || !memory) return fdWrite(fd, iovs, iovsLen, nwritten);
     const view = new DataView(memory.buffer);
@@ -166,8 +203,8 @@ export function createWasi(options: WasiOptions): WasiContext {
     view.setUint32(nwritten, total, true);
     return ERRNO_SUCCESS;
   };
-  const fdRead = preview1.fd_read as (...a: number[]) => number;
-  preview1.fd_read = (fd: number, iovs: number, iovsLen: number, nread: number) => {
+  const fdRead = calls.fd_read as (...a: number[]) => number;
+  calls.fd_read = (fd: number, iovs: number, iovsLen: number, nread: number) => {
     if (fd !== 0) return fdRead(fd, iovs, iovsLen, nread);
     if (!memory) return ERRNO_BADF;
     const view = new DataView(memory.buffer);
