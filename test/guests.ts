@@ -32,6 +32,7 @@ export function versionGuest(n: number, options: { trap?: boolean; extra?: strin
     (memory (export "memory") 1)
     (data (i32.const 16) ${JSON.stringify(json)})
     (func (export "echo") (param i32 i32) (result i32) (local.get 1))
+    (func (export "boom") (param i32 i32) (result i32) unreachable)
     ${which}
     ${extra})`);
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { roundsFor, startWorker } from './pool-helpers.js';
+import { fileURLToPath } from 'node:url';
+import { fixture, WASM_TEST } from './helpers.js';
+import { DIST, roundsFor, runScript, startWorker } from './pool-helpers.js';
+
+const crashyImports = fileURLToPath(
+  new URL('./fixtures/hosts/crashy-imports.mjs', import.meta.url),
+);
 
 const codeOf = (promise: Promise<unknown>) =>
   promise.then(
@@ -63,5 +69,34 @@ describe('A fault fails only the call that caused it', () => {
     expect(await before).toBe('before');
     expect(await slow).toBe('ERR_ABORTED');
     expect(await Promise.all(behind)).toEqual([0, 1, 2, 3, 4]);
+  });
+});
+
+describe('A supervisor giving up', () => {
+  it('terminates each thread once: no MaxListenersExceededWarning', async () => {
+    const { code, output } = await runScript(`
+      import { Supervisor, Worker } from ${JSON.stringify(DIST)};
+      process.on('warning', (warning) => console.log(warning.name));
+      const supervisor = new Supervisor({ maxRestarts: 0 });
+      const busy = await Worker.start({ wasmFile: ${JSON.stringify(WASM_TEST)}, threads: 1, supervisor });
+      const crashy = await Worker.start({
+        wasmFile: ${JSON.stringify(fixture('needs_import'))},
+        importsModule: ${JSON.stringify(crashyImports)},
+        threads: 1,
+        supervisor,
+      });
+      // Calls that finish while a long one runs behind them, then the supervisor gives up.
+      const calls = Array.from({ length: 30 }, (_, i) => busy.callFunction('echo', { data: i }));
+      calls.push(busy.callFunction('work', { data: { rounds: ${roundsFor(300)} } }));
+      const settled = Promise.allSettled(calls);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await crashy.callFunction('echo', { data: 'exit' }).catch(() => {});
+      const outcomes = (await settled).map((o) => (o.status === 'fulfilled' ? 'ok' : o.reason.code));
+      console.log(outcomes.filter((o) => o === 'ok').length, outcomes.at(-1), busy.state);
+      await busy.stop();
+      await crashy.stop();`);
+    expect(output).not.toContain('MaxListenersExceededWarning');
+    expect(output).toBe('30 ERR_RESTART_INTENSITY failed');
+    expect(code).toBe(0);
   });
 });

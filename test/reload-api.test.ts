@@ -31,6 +31,7 @@ describe('reload on demand, probes and rollback', () => {
     const worker = await startWorker({ wasmBinary: versionGuest(1) });
     const needsImport = wat(`(module (import "env" "f" (func)) (memory (export "memory") 1)
       (func (export "echo") (param i32 i32) (result i32) (local.get 1))
+      (func (export "boom") (param i32 i32) (result i32) (local.get 1))
       (func (export "which") (param i32 i32) (result i32) (local.get 1)))`);
     const error = await rejectsWithCode(worker.reload(needsImport), 'ERR_RELOAD_REJECTED');
     expect((error.cause as { code: string }).code).toBe('ERR_WASM_INSTANTIATE');
@@ -58,7 +59,7 @@ describe('reload on demand, probes and rollback', () => {
     const worker = await startWorker({
       wasmBinary: versionGuest(1),
       threads: 1,
-      rollback: { maxFailures: 2, minUptimeMs: 60_000 },
+      rollback: { minCalls: 3, minUptimeMs: 60_000 },
     });
     const bad = versionGuest(2, { trap: true });
     await worker.reload(bad);
@@ -73,6 +74,52 @@ describe('reload on demand, probes and rollback', () => {
     expect(refused.message).toContain('rolled back');
     expect((await worker.reload(versionGuest(3))).to).toBe(3);
     expect(await worker.callFunction('which', { data: null })).toEqual({ v: 3 });
+  });
+
+  it('judges a new version by its failure rate against the previous one, not by a count', async () => {
+    const worker = await startWorker({ wasmBinary: versionGuest(1), threads: 2 });
+    const rollbacks: { from: number; calls: number; failures: number }[] = [];
+    worker.on('rollback', (event) => rollbacks.push(event));
+    // Every 20th call sends input the guest rejects by trapping, whatever the version: 5%.
+    let sent = 0;
+    const load = async (calls: number) => {
+      const outcomes = await Promise.all(
+        Array.from({ length: calls }, () =>
+          (sent++ % 20 === 0
+            ? worker.callFunction('boom', { data: null })
+            : worker.callFunction('which', { data: null })
+          ).then(
+            () => 'ok',
+            (error: { code: string }) => error.code,
+          ),
+        ),
+      );
+      return outcomes.filter((outcome) => outcome !== 'ok');
+    };
+    await load(200);
+    for (let v = 2; v <= 16; v++) {
+      await worker.reload(versionGuest(v));
+      expect(await load(100)).toEqual(Array(5).fill('ERR_GUEST_TRAP'));
+    }
+    expect(rollbacks).toEqual([]);
+    expect(worker.version).toBe(15);
+    // A version failing far more often than its predecessor goes back.
+    const rolledBack = nextEvent<{ from: number; to: number; calls: number }>(worker, 'rollback');
+    await worker.reload(versionGuest(17, { trap: true }));
+    await load(40);
+    expect(await rolledBack).toMatchObject({ from: 16, to: 17, baselineRate: 0.05 });
+    await eventually(() => worker.version === 17, 'the rollback to take traffic');
+    expect(await worker.callFunction('which', { data: null })).toEqual({ v: 16 });
+  });
+
+  it('validates rollback options and names the retired maxFailures', async () => {
+    for (const rollback of [{ maxFailures: 3 }, { minCalls: 0 }, { maxRateIncrease: 2 }, 'yes']) {
+      const error = await rejectsWithCode(
+        startWorker({ wasmBinary: versionGuest(1), rollback } as never),
+        'ERR_INVALID_ARGUMENT',
+      );
+      expect(error.message).toContain('rollback');
+    }
   });
 
   it('a stopped watching worker leaves no thread or watcher behind', async () => {

@@ -48,7 +48,7 @@ export interface ModuleSettings {
   /** Refuse a new version lacking a function the running one exports (default `true`). */
   requireExports?: boolean;
   /** Automatic rollback of a new version that keeps failing; `false` disables. */
-  rollback?: false | { maxFailures?: number; minUptimeMs?: number };
+  rollback?: false | { minCalls?: number; maxRateIncrease?: number; minUptimeMs?: number };
 }
 
 type Check = (value: unknown, where: string) => void;
@@ -106,7 +106,7 @@ const FIELDS: Record<keyof ModuleSettings, Check> = {
   requireExports: boolean,
   rollback: (value, where) => {
     if (value === false) return;
-    object({ maxFailures: number, minUptimeMs: number })(value, where);
+    object({ minCalls: number, maxRateIncrease: number, minUptimeMs: number })(value, where);
   },
 };
 

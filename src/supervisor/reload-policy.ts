@@ -1,11 +1,96 @@
 import type { CompiledModule } from '../bridge/compiled-module.js';
+import { InvalidArgumentError } from '../errors.js';
 
-/** Options for automatic rollback of a new version. */
+/**
+ * Options for automatic rollback of a new version. A version is judged by its failure rate
+ * (traps, memory-limit traps, timeouts and thread crashes per call) against the rate of the
+ * versions before it, never by a count: a guest that traps on 5% of its inputs whatever the
+ * version deploys fine, and one that fails clearly more often than its predecessor goes back.
+ */
 export interface RollbackOptions {
-  /** Traps and thread crashes the new version may have before it is rolled back. Default: 3. */
-  maxFailures?: number;
+  /** Calls the new version must have served before it is judged. Default: 20. */
+  minCalls?: number;
+  /**
+   * How far the new version's failure rate may exceed its predecessor's (0.1: ten percentage
+   * points) before it is rolled back. Default: 0.1.
+   */
+  maxRateIncrease?: number;
   /** How long after taking traffic a version is watched. Default: 10000 ms. */
   minUptimeMs?: number;
+}
+
+export const ROLLBACK_DEFAULTS: Required<RollbackOptions> = {
+  minCalls: 20,
+  maxRateIncrease: 0.1,
+  minUptimeMs: 10_000,
+};
+
+/**
+ * How many standard deviations above the predecessor's rate the new rate must be: enough that
+ * a version with the same rate is rolled back by chance about once in tens of thousands of
+ * deploys, while a version failing every call is caught within its first `minCalls`.
+ */
+const SIGNIFICANCE = 4;
+/** The predecessor's rate is taken as at least this when judging the chance of a fluke. */
+const RATE_FLOOR = 0.02;
+
+/** Checks `rollback` options; returns them with defaults, or undefined when disabled. */
+export function rollbackOptions(value: unknown): Required<RollbackOptions> | undefined {
+  if (value === false) return undefined;
+  if (value === undefined) return ROLLBACK_DEFAULTS;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(
+      `options.rollback must be false or an object { minCalls, maxRateIncrease, minUptimeMs }, ` +
+        `got ${describe(value)}.`,
+    );
+  }
+  const given = value as Record<string, unknown>;
+  for (const key of Object.keys(given)) {
+    if (!(key in ROLLBACK_DEFAULTS)) {
+      throw new InvalidArgumentError(
+        `Unknown option rollback.${key}. Rollback compares failure rates; its options are ` +
+          `minCalls, maxRateIncrease and minUptimeMs.`,
+      );
+    }
+  }
+  const options = { ...ROLLBACK_DEFAULTS, ...given } as Required<RollbackOptions>;
+  if (!Number.isInteger(options.minCalls) || options.minCalls < 1) {
+    throw new InvalidArgumentError(
+      `options.rollback.minCalls must be a positive integer, got ${describe(options.minCalls)}.`,
+    );
+  }
+  const increase = options.maxRateIncrease;
+  if (typeof increase !== 'number' || !(increase >= 0 && increase < 1)) {
+    throw new InvalidArgumentError(
+      `options.rollback.maxRateIncrease must be a number from 0 to below 1 (a difference of ` +
+        `failure rates), got ${describe(increase)}.`,
+    );
+  }
+  if (typeof options.minUptimeMs !== 'number' || !(options.minUptimeMs >= 0)) {
+    throw new InvalidArgumentError(
+      `options.rollback.minUptimeMs must be a number of milliseconds ≥ 0, got ` +
+        `${describe(options.minUptimeMs)}.`,
+    );
+  }
+  return options;
+}
+
+const describe = (value: unknown): string =>
+  typeof value === 'string' ? JSON.stringify(value) : String(value);
+
+/** Calls of one module version and how many of them failed (trap, timeout, crash). */
+export class FailureRate {
+  calls = 0;
+  failures = 0;
+
+  record(failed: boolean): void {
+    this.calls++;
+    if (failed) this.failures++;
+  }
+
+  get rate(): number {
+    return this.calls === 0 ? 0 : this.failures / this.calls;
+  }
 }
 
 /** Functions `current` exports that `next` does not. */
@@ -20,40 +105,48 @@ export function missingFunctions(current: CompiledModule, next: CompiledModule):
 
 /**
  * Watches a freshly deployed version for its first `minUptimeMs` of traffic, keeping the version
- * it replaced so it can be restored: more than `maxFailures` traps or crashes in that window and
- * {@link RollbackWatch.failure} reports it is time to go back.
+ * it replaced so it can be restored. Once it has served `minCalls` calls, it is due for rollback
+ * when its failure rate exceeds `baseline` (the predecessor's rate) by more than
+ * `maxRateIncrease`, and by more than chance explains (SIGNIFICANCE standard deviations).
  */
 export class RollbackWatch {
   readonly version: number;
   readonly hash: string;
   readonly previous: { compiled: CompiledModule; hash: string };
+  /** The failure rate of the versions before this one. */
+  readonly baseline: number;
+  readonly outcomes = new FailureRate();
   readonly #since = Date.now();
-  readonly #maxFailures: number;
-  readonly #minUptimeMs: number;
-  #failures = 0;
+  readonly #options: Required<RollbackOptions>;
 
   constructor(
     version: number,
     hash: string,
     previous: { compiled: CompiledModule; hash: string },
+    baseline: number,
     options: Required<RollbackOptions>,
   ) {
     this.version = version;
     this.hash = hash;
     this.previous = previous;
-    this.#maxFailures = options.maxFailures;
-    this.#minUptimeMs = options.minUptimeMs;
+    this.baseline = baseline;
+    this.#options = options;
   }
 
   /** Still inside the window after which the version counts as proven. */
   get watching(): boolean {
-    return Date.now() - this.#since <= this.#minUptimeMs;
+    return Date.now() - this.#since <= this.#options.minUptimeMs;
   }
 
-  /** Records a failure of `version`; true when the version must be rolled back. */
-  failure(version: number): boolean {
+  /** Records a call of `version`; true when the version must be rolled back. */
+  record(version: number, failed: boolean): boolean {
     if (version !== this.version || !this.watching) return false;
-    this.#failures++;
-    return this.#failures > this.#maxFailures;
+    this.outcomes.record(failed);
+    const { calls, failures, rate } = this.outcomes;
+    if (!failed || calls < this.#options.minCalls) return false;
+    if (rate - this.baseline <= this.#options.maxRateIncrease) return false;
+    const p = Math.min(Math.max(this.baseline, RATE_FLOOR), 1 - RATE_FLOOR);
+    const deviations = (failures - calls * p) / Math.sqrt(calls * p * (1 - p));
+    return deviations >= SIGNIFICANCE;
   }
 }

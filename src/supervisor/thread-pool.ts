@@ -41,6 +41,8 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
   readonly #piscina: Piscina;
   readonly #tracked = new WeakSet<NodeWorker>();
   readonly #ready = new Set<number>();
+  /** Threads being terminated, until their exit. */
+  readonly #terminating = new Set<number>();
   #startup: { resolve: () => void; reject: (error: WasmtubeError) => void } | undefined;
   #destroyed = false;
   #needed = Infinity;
@@ -115,9 +117,16 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     return this.#ready.size;
   }
 
-  /** Terminates one thread (a running wasm call can be stopped no other way). */
+  /**
+   * Terminates one thread (a running wasm call can be stopped no other way). Once per thread:
+   * each `terminate()` of Node's Worker adds an exit listener.
+   */
   terminate(threadId: number): void {
-    this.#piscina.threads.find((t) => t.threadId === threadId)?.terminate();
+    if (this.#terminating.has(threadId)) return;
+    const thread = this.#piscina.threads.find((t) => t.threadId === threadId);
+    if (!thread) return;
+    this.#terminating.add(threadId);
+    void thread.terminate();
   }
 
   /** Picks up threads piscina created since the last look, to learn their exit codes. */
@@ -128,6 +137,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
       const { threadId } = thread;
       thread.once('exit', (code) => {
         this.#ready.delete(threadId);
+        this.#terminating.delete(threadId);
         if (!this.#destroyed) this.emit('thread-exit', threadId, code);
       });
     }

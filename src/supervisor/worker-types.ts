@@ -202,5 +202,19 @@ export interface WorkerEvents {
   /** A deploy was not loaded (`ERR_RELOAD_REJECTED`); the running version keeps serving. */
   'reload-error': [error: WasmtubeError];
   /** A new version failed too often and the previous content was restored as version `to`. */
-  rollback: [event: { from: number; to: number; hash: string; restoredHash: string }];
+  /**
+   * A new version failed clearly more often than its predecessor and was replaced by it:
+   * `calls` and `failures` of the new version, and `baselineRate`, its predecessor's rate.
+   */
+  rollback: [
+    event: {
+      from: number;
+      to: number;
+      hash: string;
+      restoredHash: string;
+      calls: number;
+      failures: number;
+      baselineRate: number;
+    },
+  ];
 }

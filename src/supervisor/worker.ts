@@ -35,7 +35,13 @@ import { CallStats } from './call-stats.js';
 import { DispatchWidth } from './dispatch-width.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild } from './supervisor.js';
-import { missingFunctions, RollbackWatch } from './reload-policy.js';
+import {
+  FailureRate,
+  missingFunctions,
+  rollbackOptions,
+  RollbackWatch,
+  type RollbackOptions,
+} from './reload-policy.js';
 import { encodeInput, revive, toProbe, toTask } from './call-encoding.js';
 import { checkResultBuffer } from '../bridge/payload.js';
 import { checkMs, checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
@@ -144,6 +150,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   #watcher: WasmFileWatcher | undefined;
   readonly #reloads = new SerialQueue();
   #rollbackWatch: RollbackWatch | undefined;
+  /** Rollback settings with defaults; undefined when rollback is off. */
+  readonly #rollback: Required<RollbackOptions> | undefined;
+  /** Calls and failures of the version being served, the baseline for the next one. */
+  #health = new FailureRate();
+  /** Failure rate of the last version that served enough calls to tell (0 before any). */
+  #baseline = 0;
   /** Content that was rolled back; not loaded again until the file changes to something else. */
   #rejectedHash: string | undefined;
   readonly #probe: ThreadData['probe'];
@@ -162,6 +174,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#threads = threads;
     this.#width = new DispatchWidth(threads);
     this.#compiled = compiled;
+    this.#rollback = rollbackOptions(options.rollback);
     this.#supervisor =
       options.supervisor ?? new Supervisor({ name: options.name, ...options.supervision });
   }
@@ -173,6 +186,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    */
   static async start(options: WorkerOptions): Promise<Worker> {
     const threads = checkOptions(options);
+    rollbackOptions(options.rollback); // before compiling: option errors come first
     const bytes =
       options.wasmFile !== undefined ? readWasmFile(options.wasmFile) : options.wasmBinary!;
     const compiled = compileModule(bytes, { maxMemoryMb: options.maxMemoryMb });
@@ -445,14 +459,15 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     if (this.#version !== from + 1) reject(`the worker stopped during the reload.`);
     this.#hash = hash;
     this.#rejectedHash = undefined;
-    const rollback = this.#options.rollback;
+    const rollback = this.#rollback;
+    // The version it replaced is the yardstick, if it served enough calls to tell its rate.
+    if (this.#health.calls >= (rollback?.minCalls ?? Infinity)) this.#baseline = this.#health.rate;
+    this.#health = new FailureRate();
+    // The same content again (a touch, a copy) has nothing new to judge.
     this.#rollbackWatch =
-      rollback === false
-        ? undefined
-        : new RollbackWatch(from + 1, hash, previous, {
-            maxFailures: rollback?.maxFailures ?? 3,
-            minUptimeMs: rollback?.minUptimeMs ?? 10_000,
-          });
+      rollback && hash !== previous.hash
+        ? new RollbackWatch(from + 1, hash, previous, this.#baseline, rollback)
+        : undefined;
     const result = { from, to: from + 1, hash, durationMs: performance.now() - started };
     this.emit('reload', result);
     return result;
@@ -478,22 +493,38 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     await watcher.whenReady();
   }
 
-  /** Counts a trap or crash against a freshly deployed version; rolls it back past the limit. */
-  #noteFailure(version: number): void {
+  /**
+   * Counts a call's outcome for its version (`failed`: a trap, timeout or crash); rolls back a
+   * freshly deployed version whose failure rate is clearly above its predecessor's.
+   */
+  #noteOutcome(version: number, failed: boolean): void {
+    if (version === this.#version) this.#health.record(failed);
     const watch = this.#rollbackWatch;
-    if (!watch?.failure(version)) return;
+    if (!watch?.record(version, failed)) return;
     this.#rollbackWatch = undefined;
+    const { calls, failures } = watch.outcomes;
+    debug(
+      'version %d failed %d of %d calls (predecessor rate %d): rolling back',
+      watch.version,
+      failures,
+      calls,
+      watch.baseline,
+    );
     this.#reloads
       .run(async () => {
         if (this.#state !== 'running' || this.#version !== watch.version) return;
         await this.#switchVersion(watch.previous.compiled, this.#version + 1);
         this.#hash = watch.previous.hash;
         this.#rejectedHash = watch.hash;
+        this.#health = new FailureRate();
         this.emit('rollback', {
           from: watch.version,
           to: this.#version,
           hash: watch.hash,
           restoredHash: watch.previous.hash,
+          calls,
+          failures,
+          baselineRate: watch.baseline,
         });
       })
       .catch((error: unknown) =>
@@ -724,6 +755,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const { info } = response;
     this.#width.observe(info.finishedAt - info.startedAt);
     if (response.ok) {
+      this.#noteOutcome(info.version, false);
       const result = revive(response.value, call.returns, call.resultBuffer);
       this.#settle(
         call,
@@ -733,10 +765,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       return;
     }
     const error = deserializeError(response.error);
-    if (error.code === 'ERR_GUEST_TRAP' || error.code === 'ERR_MEMORY_LIMIT') {
+    const trapped = error.code === 'ERR_GUEST_TRAP' || error.code === 'ERR_MEMORY_LIMIT';
+    this.#noteOutcome(info.version, trapped);
+    if (trapped) {
       this.#stats.traps++;
       this.emit('trap', { fn: call.fn, error, threadId: info.threadId });
-      this.#noteFailure(info.version);
     }
     this.#settle(call, error);
   }
@@ -885,6 +918,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
           now - link.slots.startedAt(call.slot) > call.timeoutMs &&
           this.#abort(call, 'timeout')
         ) {
+          this.#noteOutcome(link.version, true);
           this.#stats.timeouts++;
           this.emit('timeout', { fn: call.fn, timeoutMs: call.timeoutMs, threadId: link.threadId });
         }
@@ -1143,7 +1177,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const reason: RestartReason = planned ?? 'crash';
     this.emit('restart', { reason, threadId, exitCode, version: pool.version });
     if (reason === 'crash') {
-      this.#noteFailure(pool.version);
+      this.#noteOutcome(link?.version ?? pool.version, true);
       this.#supervisor.reportCrash(this, {
         reason: `thread exited with code ${exitCode}`,
         threadId,
