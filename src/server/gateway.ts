@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import Fastify, {
   type FastifyInstance,
@@ -10,6 +11,7 @@ import Fastify, {
 import type { HostFunctions } from '../bridge/host-functions.js';
 import { ExportNotFoundError, InvalidArgumentError, WasmtubeError } from '../errors.js';
 import {
+  BadRequestError,
   DeployFolderError,
   ModuleNotFoundError,
   ModuleUnavailableError,
@@ -18,7 +20,14 @@ import {
   UnauthorizedError,
 } from './gateway-errors.js';
 import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
-import { toHttpError } from './http-errors.js';
+import {
+  errorBody,
+  fromClientError,
+  MAX_PARAM_LENGTH,
+  rawErrorResponse,
+  toHttpError,
+} from './http-errors.js';
+import { checkCallInput } from './image-guard.js';
 import { GatewayMetrics, OK } from './metrics.js';
 import type { FunctionDescription } from './module-description.js';
 import { ModuleRegistry, type DeployedModule, type ModuleState } from './module-registry.js';
@@ -70,6 +79,7 @@ export const DEFAULT_MODULE_SETTINGS: Readonly<ModuleSettings> = {
   timeoutMs: 30_000,
   maxQueue: 64,
   maxMemoryMb: 256,
+  maxImagePixels: 40_000_000,
 };
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -101,7 +111,10 @@ export interface ModuleStatus {
   queued: number;
   running: number;
   functions: FunctionDescription[];
-  settings: Pick<ModuleSettings, 'timeoutMs' | 'queueTimeoutMs' | 'maxQueue' | 'maxMemoryMb'>;
+  settings: Pick<
+    ModuleSettings,
+    'timeoutMs' | 'queueTimeoutMs' | 'maxQueue' | 'maxMemoryMb' | 'maxImagePixels'
+  >;
   deployedAt: string | undefined;
   updatedAt: string;
   /** The last deploy or reload failure, until a later one succeeds. */
@@ -166,11 +179,22 @@ export class Gateway {
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message, { cause: error });
     }
+    // Errors fastify and Node answer before any route runs are sent with the gateway's body too.
+    let gatewayRef: Gateway | undefined;
     const app = Fastify({
       logger: options.logger ?? false,
       bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
       // Answered by our own hook, with the gateway's error body.
       return503OnClosing: false,
+      // Node's own answer to a request without Host is an empty 400; the onRequest hook sends ours.
+      http: { requireHostHeader: false },
+      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      // Bad percent-encoding, names past maxParamLength.
+      frameworkErrors: (error, request, reply) => {
+        gatewayRef!.#sendError(error, request, reply);
+      },
+      // Requests Node's HTTP parser refuses: unknown method, headers over 16 KiB, bad framing.
+      clientErrorHandler: (error, socket) => gatewayRef!.#onClientError(error, socket),
     });
     let registry: ModuleRegistry | undefined;
     const metrics = new GatewayMetrics(() => registry?.gauges() ?? []);
@@ -186,6 +210,7 @@ export class Gateway {
       hostFunctions: options.hostFunctions ?? {},
     });
     const gateway = new Gateway(app, registry, metrics, options.token);
+    gatewayRef = gateway;
     gateway.#routes();
     try {
       await registry.start();
@@ -279,6 +304,9 @@ export class Gateway {
     app.addHook('onRequest', async (request) => {
       if (this.#closingFlag) {
         throw new ShuttingDownError('The gateway is shutting down; retry on another instance.');
+      }
+      if (request.raw.httpVersion === '1.1' && !request.headers.host) {
+        throw new BadRequestError('HTTP/1.1 requests need a Host header.');
       }
       if (this.#tokenDigest && request.routeOptions.url !== '/healthz') this.#authorize(request);
     });
@@ -383,6 +411,12 @@ export class Gateway {
         accept: request.headers.accept,
         query: request.query ?? {},
       });
+      // Before anything is decoded: the function takes this kind of input, and an image is
+      // within the module's maxImagePixels (read from its header).
+      await checkCallInput(module.functions.get(fn)!, input, {
+        module: name,
+        maxImagePixels: module.settings.maxImagePixels,
+      });
       // No await between finding the worker and calling it: a swap cannot come in between.
       const { result, info } = await worker.callFunctionWithInfo(fn, input, {
         returns,
@@ -409,6 +443,24 @@ export class Gateway {
     }
   }
 
+  /** A request Node's parser refused: answered on the socket, which is then closed. */
+  #onClientError(error: Error & { code?: string }, socket: Socket): void {
+    const answer = fromClientError(error);
+    const status = toHttpError(answer).status;
+    // An abort during a request's body is also logged, at info, for the request itself.
+    const level = answer.code === 'ERR_ABORTED' ? 'debug' : 'info';
+    this.app.log[level](
+      { code: answer.code, status, cause: error.code, remoteAddress: socket.remoteAddress },
+      answer.message,
+    );
+    // As Node does: answer only if nothing of a response was written on this socket yet.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (answer.code !== 'ERR_ABORTED' && socket.writable && !inFlight?.headersSent) {
+      socket.end(rawErrorResponse(answer));
+    }
+    socket.destroySoon();
+  }
+
   #sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const answer = toHttpError(thrown);
     if (answer.status >= 500 && ![503, 504].includes(answer.status)) {
@@ -423,7 +475,7 @@ export class Gateway {
     return reply
       .code(answer.status)
       .type(CONTENT_TYPE.json)
-      .send(JSON.stringify({ error: { code: answer.code, message: answer.message } }));
+      .send(errorBody(answer.code, answer.message));
   }
 }
 
@@ -467,7 +519,7 @@ export async function serve(options: GatewayOptions & ListenOptions = {}): Promi
 
 function statusOf(module: DeployedModule): ModuleStatus {
   const stats = module.worker?.stats();
-  const { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb } = module.settings;
+  const { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb, maxImagePixels } = module.settings;
   return {
     name: module.name,
     state: module.state,
@@ -479,7 +531,7 @@ function statusOf(module: DeployedModule): ModuleStatus {
     queued: stats?.queued ?? 0,
     running: stats?.running ?? 0,
     functions: [...module.functions.values()],
-    settings: { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb },
+    settings: { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb, maxImagePixels },
     deployedAt: module.deployedAt?.toISOString(),
     updatedAt: module.updatedAt.toISOString(),
     error: module.error && { code: module.error.code, message: module.error.message },
