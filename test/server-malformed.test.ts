@@ -72,6 +72,12 @@ describe('requests that never reach a route get the gateway error shape', () => 
       404,
       'ERR_ROUTE_NOT_FOUND',
     );
+    // CONNECT, which Node hands to a separate listener (found by the fuzz test: no answer).
+    expectRawError(
+      await rawHttp(gateway, `CONNECT /functions/guest/echo HTTP/1.1\r\n${HOST}\r\n`),
+      404,
+      'ERR_ROUTE_NOT_FOUND',
+    );
     expect((await send(`${gateway.url}/healthz`)).status).toBe(200);
   });
 

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import Fastify, {
@@ -81,6 +82,10 @@ export const DEFAULT_MODULE_SETTINGS: Readonly<ModuleSettings> = {
   maxMemoryMb: 256,
   maxImagePixels: 40_000_000,
 };
+
+const ROUTES =
+  'Routes: POST /functions/:module/:function, GET /functions, GET /functions/:module, ' +
+  'GET /healthz, GET /metrics.';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -209,6 +214,10 @@ export class Gateway {
       metrics,
       hostFunctions: options.hostFunctions ?? {},
     });
+    // Node hands CONNECT to a 'connect' listener and, without one, drops the socket unanswered.
+    app.server.on('connect', (request: IncomingMessage, socket: Socket) =>
+      gatewayRef!.#onConnect(request, socket),
+    );
     const gateway = new Gateway(app, registry, metrics, options.token);
     gatewayRef = gateway;
     gateway.#routes();
@@ -317,9 +326,7 @@ export class Gateway {
     app.setErrorHandler((thrown, request, reply) => this.#sendError(thrown, request, reply));
     app.setNotFoundHandler((request) => {
       throw new RouteNotFoundError(
-        `No route for ${request.method} ${request.url.split('?')[0]}. Routes: POST ` +
-          `/functions/:module/:function, GET /functions, GET /functions/:module, GET /healthz, ` +
-          `GET /metrics.`,
+        `No route for ${request.method} ${request.url.split('?')[0]}. ${ROUTES}`,
       );
     });
 
@@ -441,6 +448,17 @@ export class Gateway {
     } finally {
       reply.raw.off('close', onClose);
     }
+  }
+
+  /** CONNECT (the gateway is no proxy): 404 on the socket, which is then closed. */
+  #onConnect(request: IncomingMessage, socket: Socket): void {
+    const answer = new RouteNotFoundError(
+      `No route for CONNECT ${request.url ?? ''}: the gateway is not a proxy. ${ROUTES}`,
+    );
+    this.app.log.info({ code: answer.code, status: 404, method: 'CONNECT' }, answer.message);
+    socket.on('error', () => undefined);
+    if (socket.writable) socket.end(rawErrorResponse(answer));
+    socket.destroySoon();
   }
 
   /** A request Node's parser refused: answered on the socket, which is then closed. */
