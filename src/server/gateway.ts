@@ -385,15 +385,7 @@ export class Gateway {
     const started = performance.now();
     const { module: name, fn } = request.params;
     const module = this.#module(name);
-    const worker = module.worker;
-    if (module.state !== 'serving' || !worker) {
-      throw new ModuleUnavailableError(
-        module.state === 'deploying'
-          ? `Module "${name}" is being deployed; retry in a moment.`
-          : `Module "${name}" is not serving: ${module.error?.message ?? 'it failed.'}`,
-        { details: { module: name, state: module.state, cause: module.error?.code } },
-      );
-    }
+    servingWorker(module);
     const observe = (function_: string, outcome: string) =>
       this.metrics.observeCall(name, function_, outcome, (performance.now() - started) / 1000);
     if (!module.functions.has(fn)) {
@@ -424,13 +416,16 @@ export class Gateway {
         module: name,
         maxImagePixels: module.settings.maxImagePixels,
       });
-      // No await between finding the worker and calling it: a swap cannot come in between.
+      // The module as it is now (a reload or undeploy may have happened during the check), and
+      // no await between finding its worker and calling it: a swap cannot come in between.
+      const current = this.#module(name);
+      const worker = servingWorker(current);
       const { result, info } = await worker.callFunctionWithInfo(fn, input, {
         returns,
         signal: controller.signal,
       });
-      const version = module.versionOf(info.version);
-      const hash = module.hashOf(version);
+      const version = current.versionOf(info.version);
+      const hash = current.hashOf(version);
       reply
         .header('x-wasmtube-module', name)
         .header('x-wasmtube-version', String(version))
@@ -456,7 +451,8 @@ export class Gateway {
       `No route for CONNECT ${request.url ?? ''}: the gateway is not a proxy. ${ROUTES}`,
     );
     this.app.log.info({ code: answer.code, status: 404, method: 'CONNECT' }, answer.message);
-    socket.on('error', () => undefined);
+    // A client that resets meanwhile: nothing more to answer (no request object logs it).
+    socket.on('error', (error) => this.app.log.debug({ err: error }, 'CONNECT socket error'));
     if (socket.writable) socket.end(rawErrorResponse(answer));
     socket.destroySoon();
   }
@@ -533,6 +529,20 @@ export async function serve(options: GatewayOptions & ListenOptions = {}): Promi
     throw error;
   }
   return gateway;
+}
+
+/** The module's worker, or `ERR_MODULE_UNAVAILABLE` when it is deploying or failed. */
+function servingWorker(module: DeployedModule): NonNullable<DeployedModule['worker']> {
+  const worker = module.worker;
+  if (module.state !== 'serving' || !worker) {
+    throw new ModuleUnavailableError(
+      module.state === 'deploying'
+        ? `Module "${module.name}" is being deployed; retry in a moment.`
+        : `Module "${module.name}" is not serving: ${module.error?.message ?? 'it failed.'}`,
+      { details: { module: module.name, state: module.state, cause: module.error?.code } },
+    );
+  }
+  return worker;
 }
 
 function statusOf(module: DeployedModule): ModuleStatus {
