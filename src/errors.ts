@@ -130,6 +130,11 @@ export const ImageSizeMismatchError = defineError(
 );
 /** An encoded image (PNG, JPEG, WebP, ...) could not be decoded, or the bytes are no image. */
 export const ImageDecodeError = defineError('ERR_IMAGE_DECODE', 'ImageDecodeError');
+/**
+ * An encoded image declares more pixels than allowed (the gateway's `maxImagePixels`); it was
+ * refused from its header, before decoding. `details` has `width`, `height` and `maxPixels`.
+ */
+export const ImageTooLargeError = defineError('ERR_IMAGE_TOO_LARGE', 'ImageTooLargeError');
 /** A result image could not be encoded to the requested format. */
 export const ImageEncodeError = defineError('ERR_IMAGE_ENCODE', 'ImageEncodeError');
 /** The call was cancelled through its AbortSignal; `cause` is `signal.reason`. */

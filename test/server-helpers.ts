@@ -1,5 +1,6 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect } from 'vitest';
@@ -170,4 +171,103 @@ export async function slowCall(
     `a call running in ${module}`,
   );
   return { answer };
+}
+
+/** One answer read off a raw socket. */
+export interface RawAnswer {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  /** The body as text. */
+  text: string;
+}
+
+/**
+ * Writes `request` (bytes exactly as given: malformed HTTP included) on a fresh connection and
+ * parses every answer the server writes until it closes the connection. `end: false` leaves the
+ * connection open after writing; `destroyAfterMs` then resets it (a client that drops). Fails after
+ * `limitMs` without the server closing.
+ */
+export function rawHttp(
+  gateway: { url: string },
+  request: string | Uint8Array,
+  options: { end?: boolean; destroyAfterMs?: number; limitMs?: number } = {},
+): Promise<RawAnswer[]> {
+  const { hostname, port } = new URL(gateway.url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect({ host: hostname, port: Number(port) }, () => {
+      socket.write(request);
+      if (options.destroyAfterMs !== undefined) {
+        setTimeout(() => socket.destroy(), options.destroyAfterMs);
+      } else if (options.end !== false) {
+        socket.end();
+      }
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no end of the answer within ${options.limitMs ?? 5000} ms`));
+    }, options.limitMs ?? 5000);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    // A reset after the server answered (it may close before reading everything) still counts.
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      try {
+        resolve(parseAnswers(Buffer.concat(chunks)));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+/** Parses HTTP/1.1 answers (Content-Length or chunked bodies) written one after the other. */
+export function parseAnswers(bytes: Buffer): RawAnswer[] {
+  const answers: RawAnswer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const headEnd = bytes.indexOf('\r\n\r\n', at);
+    if (headEnd < 0)
+      throw new Error(`an answer without the end of its head: ${bytes.subarray(at)}`);
+    const [statusLine, ...lines] = bytes.subarray(at, headEnd).toString('latin1').split('\r\n');
+    const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine!);
+    if (!match) throw new Error(`not an HTTP status line: ${JSON.stringify(statusLine)}`);
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    at = headEnd + 4;
+    let body: Buffer;
+    if (headers['transfer-encoding'] === 'chunked') {
+      const parts: Buffer[] = [];
+      for (;;) {
+        const lineEnd = bytes.indexOf('\r\n', at);
+        const size = parseInt(bytes.subarray(at, lineEnd).toString('latin1'), 16);
+        at = lineEnd + 2;
+        if (!size) {
+          at += 2;
+          break;
+        }
+        parts.push(bytes.subarray(at, at + size));
+        at += size + 2;
+      }
+      body = Buffer.concat(parts);
+    } else {
+      const length = Number(headers['content-length'] ?? bytes.length - at);
+      body = bytes.subarray(at, at + length);
+      at += length;
+    }
+    answers.push({ status: Number(match[1]), headers, text: body.toString('utf8') });
+  }
+  return answers;
+}
+
+/** A logger option capturing the gateway's log lines (pino JSON), parsed, into `lines`. */
+export function captureLog(lines: Record<string, unknown>[], level = 'debug') {
+  return {
+    level,
+    stream: { write: (line: string) => void lines.push(JSON.parse(line)) },
+  };
 }

@@ -11,6 +11,7 @@ interface ServeFlags {
   queueTimeoutMs: number;
   maxQueue: number;
   maxMemoryMb: number;
+  maxImagePixels: number;
   bodyLimitMb: number;
   token?: string;
   watch: boolean;
@@ -51,6 +52,12 @@ export function serveCommand(): Command {
       d.maxQueue,
     )
     .option('--max-memory-mb <mb>', "cap on each instance's memory", positiveInteger, d.maxMemoryMb)
+    .option(
+      '--max-image-pixels <n>',
+      'most pixels an image input may have, checked before decoding (more: 413)',
+      positiveInteger,
+      d.maxImagePixels,
+    )
     .option('--body-limit-mb <mb>', 'largest request body (more: 413)', positiveInteger, 16)
     .addOption(
       new Option('--token <token>', 'require Authorization: Bearer <token> (but on /healthz)').env(
@@ -96,6 +103,7 @@ async function runServe(dir: string, flags: ServeFlags): Promise<void> {
       queueTimeoutMs: flags.queueTimeoutMs,
       maxQueue: flags.maxQueue,
       maxMemoryMb: flags.maxMemoryMb,
+      maxImagePixels: flags.maxImagePixels,
     },
     logger: { level: flags.logLevel },
   });

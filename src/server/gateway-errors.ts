@@ -44,8 +44,21 @@ export const UnsupportedMediaTypeError = defineGatewayError(
   'ERR_UNSUPPORTED_MEDIA_TYPE',
   'UnsupportedMediaTypeError',
 );
-/** The request is malformed: a JSON body that does not parse, a bad Content-Length (400). */
+/**
+ * The request is malformed: not valid HTTP/1.1 (an unknown method, a bad header, no Host),
+ * a path that is not valid percent-encoding, a JSON body that does not parse, a bad
+ * Content-Length (400).
+ */
 export const BadRequestError = defineGatewayError('ERR_BAD_REQUEST', 'BadRequestError');
+/** A path parameter (module or function name) is longer than the router accepts (414). */
+export const UriTooLongError = defineGatewayError('ERR_URI_TOO_LONG', 'UriTooLongError');
+/** The request line and headers together are larger than the server accepts, 16 KiB (431). */
+export const HeadersTooLargeError = defineGatewayError(
+  'ERR_HEADERS_TOO_LARGE',
+  'HeadersTooLargeError',
+);
+/** The client did not send its request line and headers in time (408). */
+export const RequestTimeoutError = defineGatewayError('ERR_REQUEST_TIMEOUT', 'RequestTimeoutError');
 /** No route matches the method and path (404). */
 export const RouteNotFoundError = defineGatewayError('ERR_ROUTE_NOT_FOUND', 'RouteNotFoundError');
 /** The gateway is shutting down and takes no new requests (503). */

@@ -1,5 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
 import Fastify, {
   type FastifyInstance,
@@ -10,6 +12,7 @@ import Fastify, {
 import type { HostFunctions } from '../bridge/host-functions.js';
 import { ExportNotFoundError, InvalidArgumentError, WasmtubeError } from '../errors.js';
 import {
+  BadRequestError,
   DeployFolderError,
   ModuleNotFoundError,
   ModuleUnavailableError,
@@ -18,7 +21,14 @@ import {
   UnauthorizedError,
 } from './gateway-errors.js';
 import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
-import { toHttpError } from './http-errors.js';
+import {
+  errorBody,
+  fromClientError,
+  MAX_PARAM_LENGTH,
+  rawErrorResponse,
+  toHttpError,
+} from './http-errors.js';
+import { checkCallInput } from './image-guard.js';
 import { GatewayMetrics, OK } from './metrics.js';
 import type { FunctionDescription } from './module-description.js';
 import { ModuleRegistry, type DeployedModule, type ModuleState } from './module-registry.js';
@@ -70,7 +80,12 @@ export const DEFAULT_MODULE_SETTINGS: Readonly<ModuleSettings> = {
   timeoutMs: 30_000,
   maxQueue: 64,
   maxMemoryMb: 256,
+  maxImagePixels: 40_000_000,
 };
+
+const ROUTES =
+  'Routes: POST /functions/:module/:function, GET /functions, GET /functions/:module, ' +
+  'GET /healthz, GET /metrics.';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -101,7 +116,10 @@ export interface ModuleStatus {
   queued: number;
   running: number;
   functions: FunctionDescription[];
-  settings: Pick<ModuleSettings, 'timeoutMs' | 'queueTimeoutMs' | 'maxQueue' | 'maxMemoryMb'>;
+  settings: Pick<
+    ModuleSettings,
+    'timeoutMs' | 'queueTimeoutMs' | 'maxQueue' | 'maxMemoryMb' | 'maxImagePixels'
+  >;
   deployedAt: string | undefined;
   updatedAt: string;
   /** The last deploy or reload failure, until a later one succeeds. */
@@ -166,11 +184,22 @@ export class Gateway {
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message, { cause: error });
     }
+    // Errors fastify and Node answer before any route runs are sent with the gateway's body too.
+    let gatewayRef: Gateway | undefined;
     const app = Fastify({
       logger: options.logger ?? false,
       bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
       // Answered by our own hook, with the gateway's error body.
       return503OnClosing: false,
+      // Node's own answer to a request without Host is an empty 400; the onRequest hook sends ours.
+      http: { requireHostHeader: false },
+      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      // Bad percent-encoding, names past maxParamLength.
+      frameworkErrors: (error, request, reply) => {
+        gatewayRef!.#sendError(error, request, reply);
+      },
+      // Requests Node's HTTP parser refuses: unknown method, headers over 16 KiB, bad framing.
+      clientErrorHandler: (error, socket) => gatewayRef!.#onClientError(error, socket),
     });
     let registry: ModuleRegistry | undefined;
     const metrics = new GatewayMetrics(() => registry?.gauges() ?? []);
@@ -185,7 +214,12 @@ export class Gateway {
       metrics,
       hostFunctions: options.hostFunctions ?? {},
     });
+    // Node hands CONNECT to a 'connect' listener and, without one, drops the socket unanswered.
+    app.server.on('connect', (request: IncomingMessage, socket: Socket) =>
+      gatewayRef!.#onConnect(request, socket),
+    );
     const gateway = new Gateway(app, registry, metrics, options.token);
+    gatewayRef = gateway;
     gateway.#routes();
     try {
       await registry.start();
@@ -280,6 +314,9 @@ export class Gateway {
       if (this.#closingFlag) {
         throw new ShuttingDownError('The gateway is shutting down; retry on another instance.');
       }
+      if (request.raw.httpVersion === '1.1' && !request.headers.host) {
+        throw new BadRequestError('HTTP/1.1 requests need a Host header.');
+      }
       if (this.#tokenDigest && request.routeOptions.url !== '/healthz') this.#authorize(request);
     });
     app.addHook('onSend', async (_request, reply) => {
@@ -289,9 +326,7 @@ export class Gateway {
     app.setErrorHandler((thrown, request, reply) => this.#sendError(thrown, request, reply));
     app.setNotFoundHandler((request) => {
       throw new RouteNotFoundError(
-        `No route for ${request.method} ${request.url.split('?')[0]}. Routes: POST ` +
-          `/functions/:module/:function, GET /functions, GET /functions/:module, GET /healthz, ` +
-          `GET /metrics.`,
+        `No route for ${request.method} ${request.url.split('?')[0]}. ${ROUTES}`,
       );
     });
 
@@ -350,15 +385,7 @@ export class Gateway {
     const started = performance.now();
     const { module: name, fn } = request.params;
     const module = this.#module(name);
-    const worker = module.worker;
-    if (module.state !== 'serving' || !worker) {
-      throw new ModuleUnavailableError(
-        module.state === 'deploying'
-          ? `Module "${name}" is being deployed; retry in a moment.`
-          : `Module "${name}" is not serving: ${module.error?.message ?? 'it failed.'}`,
-        { details: { module: name, state: module.state, cause: module.error?.code } },
-      );
-    }
+    servingWorker(module);
     const observe = (function_: string, outcome: string) =>
       this.metrics.observeCall(name, function_, outcome, (performance.now() - started) / 1000);
     if (!module.functions.has(fn)) {
@@ -383,13 +410,22 @@ export class Gateway {
         accept: request.headers.accept,
         query: request.query ?? {},
       });
-      // No await between finding the worker and calling it: a swap cannot come in between.
+      // Before anything is decoded: the function takes this kind of input, and an image is
+      // within the module's maxImagePixels (read from its header).
+      await checkCallInput(module.functions.get(fn)!, input, {
+        module: name,
+        maxImagePixels: module.settings.maxImagePixels,
+      });
+      // The module as it is now (a reload or undeploy may have happened during the check), and
+      // no await between finding its worker and calling it: a swap cannot come in between.
+      const current = this.#module(name);
+      const worker = servingWorker(current);
       const { result, info } = await worker.callFunctionWithInfo(fn, input, {
         returns,
         signal: controller.signal,
       });
-      const version = module.versionOf(info.version);
-      const hash = module.hashOf(version);
+      const version = current.versionOf(info.version);
+      const hash = current.hashOf(version);
       reply
         .header('x-wasmtube-module', name)
         .header('x-wasmtube-version', String(version))
@@ -409,6 +445,36 @@ export class Gateway {
     }
   }
 
+  /** CONNECT (the gateway is no proxy): 404 on the socket, which is then closed. */
+  #onConnect(request: IncomingMessage, socket: Socket): void {
+    const answer = new RouteNotFoundError(
+      `No route for CONNECT ${request.url ?? ''}: the gateway is not a proxy. ${ROUTES}`,
+    );
+    this.app.log.info({ code: answer.code, status: 404, method: 'CONNECT' }, answer.message);
+    // A client that resets meanwhile: nothing more to answer (no request object logs it).
+    socket.on('error', (error) => this.app.log.debug({ err: error }, 'CONNECT socket error'));
+    if (socket.writable) socket.end(rawErrorResponse(answer));
+    socket.destroySoon();
+  }
+
+  /** A request Node's parser refused: answered on the socket, which is then closed. */
+  #onClientError(error: Error & { code?: string }, socket: Socket): void {
+    const answer = fromClientError(error);
+    const status = toHttpError(answer).status;
+    // An abort during a request's body is also logged, at info, for the request itself.
+    const level = answer.code === 'ERR_ABORTED' ? 'debug' : 'info';
+    this.app.log[level](
+      { code: answer.code, status, cause: error.code, remoteAddress: socket.remoteAddress },
+      answer.message,
+    );
+    // As Node does: answer only if nothing of a response was written on this socket yet.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (answer.code !== 'ERR_ABORTED' && socket.writable && !inFlight?.headersSent) {
+      socket.end(rawErrorResponse(answer));
+    }
+    socket.destroySoon();
+  }
+
   #sendError(thrown: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
     const answer = toHttpError(thrown);
     if (answer.status >= 500 && ![503, 504].includes(answer.status)) {
@@ -423,7 +489,7 @@ export class Gateway {
     return reply
       .code(answer.status)
       .type(CONTENT_TYPE.json)
-      .send(JSON.stringify({ error: { code: answer.code, message: answer.message } }));
+      .send(errorBody(answer.code, answer.message));
   }
 }
 
@@ -465,9 +531,23 @@ export async function serve(options: GatewayOptions & ListenOptions = {}): Promi
   return gateway;
 }
 
+/** The module's worker, or `ERR_MODULE_UNAVAILABLE` when it is deploying or failed. */
+function servingWorker(module: DeployedModule): NonNullable<DeployedModule['worker']> {
+  const worker = module.worker;
+  if (module.state !== 'serving' || !worker) {
+    throw new ModuleUnavailableError(
+      module.state === 'deploying'
+        ? `Module "${module.name}" is being deployed; retry in a moment.`
+        : `Module "${module.name}" is not serving: ${module.error?.message ?? 'it failed.'}`,
+      { details: { module: module.name, state: module.state, cause: module.error?.code } },
+    );
+  }
+  return worker;
+}
+
 function statusOf(module: DeployedModule): ModuleStatus {
   const stats = module.worker?.stats();
-  const { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb } = module.settings;
+  const { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb, maxImagePixels } = module.settings;
   return {
     name: module.name,
     state: module.state,
@@ -479,7 +559,7 @@ function statusOf(module: DeployedModule): ModuleStatus {
     queued: stats?.queued ?? 0,
     running: stats?.running ?? 0,
     functions: [...module.functions.values()],
-    settings: { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb },
+    settings: { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb, maxImagePixels },
     deployedAt: module.deployedAt?.toISOString(),
     updatedAt: module.updatedAt.toISOString(),
     error: module.error && { code: module.error.code, message: module.error.message },

@@ -1,9 +1,13 @@
-import { WasmtubeError } from '../errors.js';
+import { STATUS_CODES } from 'node:http';
+import { AbortError, WasmtubeError } from '../errors.js';
 import {
   BadRequestError,
+  HeadersTooLargeError,
   InternalError,
   PayloadTooLargeError,
+  RequestTimeoutError,
   UnsupportedMediaTypeError,
+  UriTooLongError,
 } from './gateway-errors.js';
 
 /**
@@ -27,8 +31,12 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ERR_EXPORT_SIGNATURE: 400,
   ERR_INPUT_OUT_OF_BOUNDS: 400,
   ERR_UNAUTHORIZED: 401,
+  ERR_REQUEST_TIMEOUT: 408,
   ERR_PAYLOAD_TOO_LARGE: 413,
+  ERR_IMAGE_TOO_LARGE: 413,
+  ERR_URI_TOO_LONG: 414,
   ERR_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_HEADERS_TOO_LARGE: 431,
   ERR_QUEUE_FULL: 429,
   // The client went away before its answer (nginx's 499); nobody sees it but the log.
   ERR_ABORTED: 499,
@@ -53,6 +61,9 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ERR_CALL_TIMEOUT: 504,
   ERR_QUEUE_TIMEOUT: 504,
 };
+
+/** The longest module or function name the router takes, in characters; longer: 414. */
+export const MAX_PARAM_LENGTH = 1024;
 
 /** Statuses after which a client may retry, and the `Retry-After` (seconds) the gateway sends. */
 const RETRY_AFTER_S: Readonly<Record<number, number>> = { 429: 1, 503: 1 };
@@ -99,9 +110,74 @@ export function toHttpError(thrown: unknown): HttpError {
   };
 }
 
+/** The JSON body of every error answer: `{ "error": { "code", "message" } }`. */
+export function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+/**
+ * The gateway error for a request Node's HTTP parser refused before fastify saw it (the
+ * server's `clientError`): headers too large (431), headers too slow (408), anything else not
+ * valid HTTP/1.1 (400). A connection the client reset is an abort.
+ */
+export function fromClientError(error: { code?: string; message?: string }): WasmtubeError {
+  const options = { cause: error };
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new HeadersTooLargeError(
+        'The request line and headers are larger than the gateway accepts (16 KiB). Send ' +
+          'fewer or shorter headers, and the input in the body rather than the URL.',
+        options,
+      );
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new RequestTimeoutError(
+        'The request line and headers did not arrive in time; send the whole request at once.',
+        options,
+      );
+    case 'ECONNRESET':
+    case 'EPIPE':
+    // The connection ended in the middle of a request (e.g. during its body).
+    case 'HPE_INVALID_EOF_STATE':
+      return new AbortError('The client closed the connection.', options);
+    case 'HPE_INVALID_METHOD':
+      return new BadRequestError(
+        'The request method is not an HTTP method. The gateway takes GET and POST (see ' +
+          'GET /functions).',
+        options,
+      );
+    default:
+      return new BadRequestError(
+        `The request is not valid HTTP/1.1 (${error.code ?? 'parse error'}: ` +
+          `${error.message ?? 'malformed'}). Check the request line, headers and body framing.`,
+        options,
+      );
+  }
+}
+
+/**
+ * A complete HTTP/1.1 error answer for a raw socket (no fastify reply exists yet): the gateway's
+ * JSON body, `Connection: close`.
+ */
+export function rawErrorResponse(error: WasmtubeError): string {
+  const status = statusForCode(error.code);
+  const body = errorBody(error.code, error.message);
+  return (
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    `Content-Type: application/json; charset=utf-8\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Connection: close\r\n\r\n${body}`
+  );
+}
+
 /** Fastify's `FST_ERR_*` request errors, as gateway errors (the original is the `cause`). */
 function fromFastify(thrown: unknown): unknown {
   const error = thrown as { code?: unknown; statusCode?: unknown; message?: string };
+  // The client went away while its body was being read (fastify gives the stream's error a 400).
+  if (error?.code === 'ECONNRESET' || error?.code === 'ECONNABORTED') {
+    return new AbortError('The client closed the connection before its body was read.', {
+      cause: thrown,
+    });
+  }
   if (typeof error?.code !== 'string' || !error.code.startsWith('FST_')) {
     // Body parsing failures of content-type parsers (e.g. JSON syntax) carry only a 400 status.
     if (thrown instanceof SyntaxError && error.statusCode === 400) {
@@ -117,6 +193,18 @@ function fromFastify(thrown: unknown): unknown {
       return new PayloadTooLargeError(
         'The request body is larger than the gateway accepts (its bodyLimit). Send a smaller ' +
           'payload or start the gateway with a larger --body-limit-mb.',
+        options,
+      );
+    case 'FST_ERR_BAD_URL':
+      return new BadRequestError(
+        'The path is not valid percent-encoding (e.g. "%zz"). Encode module and function ' +
+          'names with encodeURIComponent.',
+        options,
+      );
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new UriTooLongError(
+        `A module or function name in the path is longer than ${MAX_PARAM_LENGTH} ` +
+          'characters; no module or export has such a name. GET /functions lists them.',
         options,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

@@ -493,7 +493,14 @@ function workerOptions(
   wasi: boolean,
   hostFunctions: HostFunctions | undefined,
 ): WorkerOptions {
-  const { probe, wasi: wasiSettings, hostFunctions: _grants, ...rest } = settings;
+  // maxImagePixels is the gateway's: checked before a call reaches the worker.
+  const {
+    probe,
+    wasi: wasiSettings,
+    hostFunctions: _grants,
+    maxImagePixels: _maxImagePixels,
+    ...rest
+  } = settings;
   // Undefined values would override the worker's own defaults.
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   return {

@@ -32,6 +32,11 @@ export interface ModuleSettings {
   /** Bytes reserved past each payload for results longer than their input. */
   resultHeadroomBytes?: number;
   /**
+   * Most pixels (width × height) an image input may have, read from the image's header before
+   * it is decoded; more: 413 `ERR_IMAGE_TOO_LARGE`. Default 40 000 000 (40 MP).
+   */
+  maxImagePixels?: number;
+  /**
    * WASI preview 1: arguments, environment and directories the guest may open (guest path →
    * folder path, which must be inside the deploy folder). A module that imports WASI gets WASI
    * with nothing granted when this is absent.
@@ -92,6 +97,7 @@ const FIELDS: Record<keyof ModuleSettings, Check> = {
   maxInstanceAgeMs: number,
   recycleMemoryMb: number,
   resultHeadroomBytes: number,
+  maxImagePixels: positiveInteger,
   wasi: object({ args: stringArray, env: stringRecord, preopens: stringRecord }),
   hostFunctions: stringArray,
   probe: object(
