@@ -36,7 +36,14 @@ import { DispatchWidth } from './dispatch-width.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild } from './supervisor.js';
 import { missingFunctions, RollbackWatch } from './reload-policy.js';
-import { encodeInput, revive, toProbe, toTask } from './call-encoding.js';
+import {
+  checkWorkerCall,
+  encodeInput,
+  rejectNonObject,
+  revive,
+  toProbe,
+  toTask,
+} from './call-encoding.js';
 import { checkResultBuffer } from '../bridge/payload.js';
 import { checkMs, checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
 import type {
@@ -300,6 +307,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     args: unknown[] = [],
     options: TypedCallOptions & Omit<WorkerCallOptions, 'returns'> = {},
   ): Promise<T> {
+    const invalid = rejectNonObject(options, 'worker.call');
+    if (invalid) return invalid;
     const { params, returns, ...callOptions } = options;
     const typed = { args, options: { ...(params && { params }), ...(returns && { returns }) } };
     return this.#enqueue(fn, { typed }, callOptions, false);
@@ -326,6 +335,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       'returns'
     > = {},
   ): Promise<CommandResult> {
+    const invalid = rejectNonObject(options, 'worker.run');
+    if (invalid) return invalid;
     const { args, stdin, ...callOptions } = options;
     const run = { ...(args && { args }), ...(stdin !== undefined && { stdin }) };
     return this.#enqueue('_start', { run }, callOptions, false);
@@ -560,6 +571,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       if (typeof fn !== 'string' || fn.length === 0) {
         throw new InvalidArgumentError('The function name must be a non-empty string.');
       }
+      checkWorkerCall(request, options);
       const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
       const queueTimeoutMs = options.queueTimeoutMs ?? this.#options.queueTimeoutMs;
       const retry = options.retry ?? 0;
