@@ -77,7 +77,18 @@ const concat = (...parts: Uint8Array[]) => Buffer.concat(parts);
 function mutate(r: SeededRandom, original: Uint8Array): { bytes: Uint8Array; how: string } {
   const bytes = new Uint8Array(original);
   const secs = sections(bytes);
-  const kind = r.int(6);
+  const kind = r.int(8);
+  if (kind === 7) return { bytes, how: 'unchanged' };
+  // Flips in data and custom sections keep the module valid: its guest then runs on bad data.
+  const soft = secs.filter((sec) => bytes[sec.start] === 11 || bytes[sec.start] === 0);
+  if (kind >= 5 && soft.length > 0) {
+    const sec = r.pick(soft);
+    const flips = 1 + r.int(32);
+    for (let i = 0; i < flips; i++) {
+      bytes[sec.body + r.int(Math.max(1, sec.end - sec.body))] ^= 1 << r.int(8);
+    }
+    return { bytes, how: `flip ${flips} in section ${bytes[sec.start]} at ${sec.start}` };
+  }
   if (kind === 0 || secs.length === 0) {
     const flips = 1 + r.int(8);
     for (let i = 0; i < flips; i++) bytes[r.int(bytes.length)] ^= 1 << r.int(8);
@@ -352,7 +363,9 @@ describe(`bridge fuzz (FUZZ_SEED=${SEED})`, () => {
       }
     }
     expect(failures, `FUZZ_SEED=${SEED}:\n${failures.join('\n')}`).toEqual([]);
+    // The mutants really ran: most were loaded or refused, and some got as far as a call.
     expect(reports.filter((m) => m.stage === 'load').length).toBeGreaterThan(100);
+    expect(reports.filter((m) => m.stage === 'call').length).toBeGreaterThan(10);
   }, 60_000);
 
   it('random names, inputs and options to the in-process bridge', async () => {
@@ -368,6 +381,7 @@ describe(`bridge fuzz (FUZZ_SEED=${SEED})`, () => {
       '__proto__',
     ];
     const failures: string[] = [];
+    let succeeded = 0;
     for (let i = 0; i < 400; i++) {
       const name = r.int(10) === 0 ? junk(r) : r.pick(names);
       const input = randomInput(r);
@@ -413,6 +427,7 @@ describe(`bridge fuzz (FUZZ_SEED=${SEED})`, () => {
         '',
       ];
       const failures: string[] = [];
+      let succeeded = 0;
       for (let i = 0; i < 200; i++) {
         const name = r.int(10) === 0 ? junk(r) : r.pick(names);
         const input = randomInput(r);
