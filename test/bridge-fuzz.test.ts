@@ -85,13 +85,17 @@ function mutate(r: SeededRandom, original: Uint8Array): { bytes: Uint8Array; how
     const sec = r.pick(soft);
     const flips = 1 + r.int(32);
     for (let i = 0; i < flips; i++) {
-      bytes[sec.body + r.int(Math.max(1, sec.end - sec.body))] ^= 1 << r.int(8);
+      const at = sec.body + r.int(Math.max(1, sec.end - sec.body));
+      bytes[at] = bytes[at]! ^ (1 << r.int(8));
     }
     return { bytes, how: `flip ${flips} in section ${bytes[sec.start]} at ${sec.start}` };
   }
   if (kind === 0 || secs.length === 0) {
     const flips = 1 + r.int(8);
-    for (let i = 0; i < flips; i++) bytes[r.int(bytes.length)] ^= 1 << r.int(8);
+    for (let i = 0; i < flips; i++) {
+      const at = r.int(bytes.length);
+      bytes[at] = bytes[at]! ^ (1 << r.int(8));
+    }
     return { bytes, how: `flip ${flips}` };
   }
   if (kind === 1) {
@@ -358,7 +362,10 @@ describe(`bridge fuzz (FUZZ_SEED=${SEED})`, () => {
     // A hang while loading is the library's unless the bytes are a valid module (whose start
     // function may loop); a hang in a call is the mutated guest looping.
     for (const h of hangs) {
-      if (h.stage === 'sent' && !WebAssembly.validate(mutants[h.i]!.bytes)) {
+      if (
+        h.stage === 'sent' &&
+        !WebAssembly.validate(mutants[h.i]!.bytes as Uint8Array<ArrayBuffer>)
+      ) {
         failures.push(`#${h.i} (${mutants[h.i]!.how}) hung while loading invalid bytes`);
       }
     }
