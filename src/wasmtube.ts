@@ -33,6 +33,23 @@ import {
   shapeResultSync,
   type PreparedPayload,
 } from './bridge/payload.js';
+import {
+  checkCallOptions,
+  checkName,
+  checkRunOptions,
+  checkTypedCall,
+} from './bridge/call-arguments.js';
+import {
+  byteArray,
+  checkHeadroomFits,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkOptionValues,
+  describeValue,
+  oneOf,
+  resultHeadroomBytes,
+  type OptionCheck,
+} from './bridge/check-options.js';
 import { abortError, SerialQueue } from './bridge/serial-queue.js';
 import { checkWasiOptions, type CapturedOutput, type WasiOptions } from './bridge/wasi.js';
 import { InvalidArgumentError } from './errors.js';
@@ -193,7 +210,7 @@ export class Wasmtube {
   index(offset: number): Wasmtube {
     if (!Number.isInteger(offset) || offset < 0 || offset > 0xffffffff) {
       throw new InvalidArgumentError(
-        `index must be a non-negative integer byte offset, got ${String(offset)}.`,
+        `index must be a non-negative integer byte offset, got ${describeValue(offset)}.`,
       );
     }
     return new Wasmtube(this.#core, { kind: 'offset', offset });
@@ -258,9 +275,8 @@ export class Wasmtube {
     options?: CallOptions<R>,
   ): Promise<ResultTypes<unknown>[R]>;
   async callFunction(name: string, input: CallInput, options: CallOptions = {}): Promise<unknown> {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentError('The function name must be a non-empty string.');
-    }
+    checkName(name);
+    checkCallOptions(options, 'callFunction');
     const { signal } = options;
     // Decoding starts now, in parallel with earlier calls; writing and calling wait their turn.
     const preparing = preparePayload(input, options.returns);
@@ -291,9 +307,8 @@ export class Wasmtube {
     input: CallInput,
     options: Pick<CallOptions, 'returns' | 'resultBuffer'> = {},
   ): T {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentError('The function name must be a non-empty string.');
-    }
+    checkName(name);
+    checkCallOptions(options, 'callFunctionSync');
     const prepared = preparePayloadSync(input, options.returns);
     if (!prepared || needsEncoding(prepared.returns)) {
       throw new InvalidArgumentError(
@@ -352,12 +367,11 @@ export class Wasmtube {
    *   .run({ args: ['wc', '-l'], stdin: 'a\nb\n' });
    * ```
    */
-  run(
+  async run(
     options: { args?: string[]; stdin?: string | Uint8Array; signal?: AbortSignal } = {},
   ): Promise<CommandResult> {
+    checkRunOptions(options, 'run');
     const { signal, ...run } = options;
-    if (run.args !== undefined) checkWasiOptions({ args: run.args });
-    if (run.stdin !== undefined) checkWasiOptions({ stdin: run.stdin });
     return this.#core.queue.run(() => {
       if (signal?.aborted) throw abortError(signal);
       return this.#core.guest.runCommand(run);
@@ -392,9 +406,8 @@ export class Wasmtube {
     args: unknown[] = [],
     options: TypedCallOptions & { signal?: AbortSignal } = {},
   ): Promise<T> {
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentError('The function name must be a non-empty string.');
-    }
+    checkName(name);
+    checkTypedCall(args, options, 'call');
     const { signal, ...typed } = options;
     return this.#core.queue.run(() => {
       if (signal?.aborted) throw abortError(signal);
@@ -408,6 +421,7 @@ export class Wasmtube {
    * the host region; the next call overwrites them.
    */
   writeBytes(bytes: Uint8Array): number {
+    byteArray(bytes, 'writeBytes(bytes)');
     const memory = this.#core.guest.memory;
     const { offset } = memory.reserve(this.#placement, bytes.length, 0);
     memory.write(offset, bytes);
@@ -416,36 +430,48 @@ export class Wasmtube {
 
   /** Copies `length` bytes of linear memory at `offset` (the Elixir library's `read_binary`). */
   readBytes(offset: number, length: number): Buffer {
+    for (const [what, value] of [
+      ['offset', offset],
+      ['length', length],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 0) {
+        throw new InvalidArgumentError(
+          `readBytes: ${what} must be a non-negative integer, got ${describeValue(value)}.`,
+        );
+      }
+    }
     const bytes = this.#core.guest.memory.read(offset, length);
     return asBuffer(bytes);
   }
 }
 
-function checkOptions(options: WasmtubeOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('options must be an object.');
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
+/** Checks for `fromFile`, `fromBinary` and `fromCompiled`, besides those of the parts. */
+const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
+  resultHeadroomBytes,
+  abi: oneOf(ABIS),
+  imports: (value, name) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new InvalidArgumentError(
-        `Unknown option "${key}". Known options: ${[...OPTION_KEYS].join(', ')}.`,
+        `${name} must be a WebAssembly imports object ({ module: { name: value } }), got ` +
+          `${describeValue(value)}.`,
       );
     }
-  }
-  const headroom = options.resultHeadroomBytes;
-  if (headroom !== undefined && (!Number.isInteger(headroom) || headroom < 0)) {
-    throw new InvalidArgumentError(
-      `options.resultHeadroomBytes must be a non-negative integer, got ${String(headroom)}.`,
-    );
-  }
+  },
+  hostFunctions: (value, name) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new InvalidArgumentError(
+        `${name} must be an object of { module: { name: { params, results, fn } } }, got ` +
+          `${describeValue(value)}.`,
+      );
+    }
+  },
+};
+
+function checkOptions(options: WasmtubeOptions): void {
+  checkOptionsObject(options, 'The options of Wasmtube.fromFile/fromBinary');
+  checkKnownOptions(options, OPTION_KEYS);
+  checkOptionValues(options, OPTION_CHECKS);
+  checkHeadroomFits(options.resultHeadroomBytes, options.maxMemoryMb);
   if (options.wasi !== undefined) checkWasiOptions(options.wasi);
   checkWapcOptions(options);
-  if (options.abi !== undefined && !ABIS.includes(options.abi)) {
-    throw new InvalidArgumentError(
-      `options.abi must be one of ${ABIS.join(', ')}, got ${String(options.abi)}.`,
-    );
-  }
-  if (options.imports !== undefined && (typeof options.imports !== 'object' || !options.imports)) {
-    throw new InvalidArgumentError('options.imports must be a WebAssembly imports object.');
-  }
 }

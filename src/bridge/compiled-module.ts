@@ -6,6 +6,7 @@ import {
   WasmFileNotFoundError,
   WasmFileReadError,
 } from '../errors.js';
+import { byteArray, describeValue } from './check-options.js';
 import { capMemoryPages, readModuleInfo, type ModuleInfo, PAGE_SIZE } from './wasm-binary.js';
 
 /**
@@ -53,9 +54,7 @@ export function readWasmFile(path: string): Uint8Array {
 
 /** Validates options, applies the memory cap and compiles `bytes` synchronously. */
 export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): CompiledModule {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new InvalidArgumentError('The wasm binary must be a Uint8Array or Buffer.');
-  }
+  byteArray(bytes, 'The wasm binary');
   const maxPages = memoryCapPages(options.maxMemoryMb);
   if (!hasWasmHeader(bytes)) {
     throw new WasmCompileError(
@@ -93,7 +92,7 @@ function memoryCapPages(maxMemoryMb: number | undefined): number | undefined {
   if (maxMemoryMb === undefined) return undefined;
   if (typeof maxMemoryMb !== 'number' || !(maxMemoryMb > 0) || maxMemoryMb > 4096) {
     throw new InvalidArgumentError(
-      `options.maxMemoryMb must be a number of MiB between 1/16 and 4096, got ${String(maxMemoryMb)}.`,
+      `options.maxMemoryMb must be a number of MiB between 1/16 and 4096, got ${describeValue(maxMemoryMb)}.`,
     );
   }
   return Math.max(1, Math.floor((maxMemoryMb * 1024 * 1024) / PAGE_SIZE));

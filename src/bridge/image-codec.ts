@@ -4,6 +4,7 @@ import {
   ImageSizeMismatchError,
   InvalidArgumentError,
 } from '../errors.js';
+import { describeValue } from './check-options.js';
 
 // sharp is loaded on first use: worker threads that never see an encoded image start faster.
 let sharpModule: Promise<typeof import('sharp')> | undefined;
@@ -132,10 +133,11 @@ export async function encodeImage(image: RgbImage, format: ImageFormat): Promise
   }
 }
 
-function checkDimension(name: string, value: unknown): asserts value is number {
+/** Checks an image's `width` or `height`: an integer from 1 to 65535. */
+export function checkDimension(name: string, value: unknown): asserts value is number {
   if (!Number.isInteger(value) || (value as number) <= 0 || (value as number) > 65535) {
     throw new InvalidArgumentError(
-      `${name} must be an integer from 1 to 65535 when given, got ${String(value)}. ` +
+      `${name} must be an integer from 1 to 65535 when given, got ${describeValue(value)}. ` +
         `Give both width and height for raw RGB, or neither for an encoded image.`,
     );
   }

@@ -1,7 +1,15 @@
 import { asBuffer } from './buffers.js';
-import { InvalidArgumentError, ResultDecodeError } from '../errors.js';
+import { ImageSizeMismatchError, InvalidArgumentError, ResultDecodeError } from '../errors.js';
 import type { BytesInput, CallInput, DataInput, ImageInput, ResultKind } from '../types.js';
-import { encodeImage, toRgbImage, type ImageFormat, type RgbImage } from './image-codec.js';
+import { byteArray, describeValue } from './check-options.js';
+import {
+  checkDimension,
+  detectImageFormat,
+  encodeImage,
+  toRgbImage,
+  type ImageFormat,
+  type RgbImage,
+} from './image-codec.js';
 import { decodeJson, encodeJson, excerpt } from './json-codec.js';
 import { decodeMsgpack, encodeMsgpack } from './msgpack-codec.js';
 
@@ -23,18 +31,22 @@ export interface PreparedPayload {
 }
 
 /**
- * Checks a call's input has exactly one of `data`, `bytes` or `image`, of the right type, and
- * that `returns` fits it; returns which one it has.
+ * The one validation of a call's input, used by `callFunction`, `callFunctionSync` and a
+ * Worker's main thread before the call is queued: exactly one of `data`, `bytes` or `image`, of
+ * the right type (buffers still attached); an image's `width` and `height` both integers from 1
+ * to 65535 when given, and raw RGB bytes exactly `width*height*3` long unless they are an
+ * encoded image; `returns` fitting the input. Returns which input it is.
  */
 export function inputKind(input: CallInput, returns: ResultKind | undefined): InputKind {
-  if (typeof input !== 'object' || input === null) {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new InvalidArgumentError(
-      'The call input must be an object: { data }, { bytes } or { image, width?, height? }.',
+      'The call input must be an object: { data }, { bytes } or { image, width?, height? }; ' +
+        `got ${describeValue(input)}.`,
     );
   }
   if (returns !== undefined && !RESULT_KINDS.includes(returns)) {
     throw new InvalidArgumentError(
-      `options.returns must be one of ${RESULT_KINDS.join(', ')}, got ${String(returns)}.`,
+      `options.returns must be one of ${RESULT_KINDS.join(', ')}, got ${describeValue(returns)}.`,
     );
   }
   const kinds = (['data', 'bytes', 'image'] as const).filter((k) => k in input);
@@ -46,11 +58,7 @@ export function inputKind(input: CallInput, returns: ResultKind | undefined): In
   }
   const kind = kinds[0]!;
   if (kind === 'image') {
-    if (!((input as ImageInput).image instanceof Uint8Array)) {
-      throw new InvalidArgumentError(
-        'image must be a Buffer or Uint8Array of RGB or encoded bytes.',
-      );
-    }
+    checkImageInput(input as ImageInput);
     return kind;
   }
   if (returns === 'rgb' || returns === 'png' || returns === 'jpeg' || returns === 'webp') {
@@ -60,12 +68,32 @@ export function inputKind(input: CallInput, returns: ResultKind | undefined): In
   }
   const codec = (input as DataInput).codec;
   if (kind === 'data' && codec !== undefined && codec !== 'json' && codec !== 'msgpack') {
-    throw new InvalidArgumentError(`codec must be 'json' or 'msgpack', got ${String(codec)}.`);
+    throw new InvalidArgumentError(
+      `codec must be 'json' or 'msgpack', got ${describeValue(codec)}.`,
+    );
   }
-  if (kind === 'bytes' && !((input as BytesInput).bytes instanceof Uint8Array)) {
-    throw new InvalidArgumentError('bytes must be a Buffer or Uint8Array.');
-  }
+  if (kind === 'bytes') byteArray((input as BytesInput).bytes, 'bytes');
   return kind;
+}
+
+function checkImageInput({ image, width, height }: ImageInput): void {
+  if (!(image instanceof Uint8Array)) {
+    throw new InvalidArgumentError(
+      `image must be a Buffer or Uint8Array of RGB or encoded bytes, got ${describeValue(image)}.`,
+    );
+  }
+  byteArray(image, 'image');
+  if (width === undefined && height === undefined) return;
+  checkDimension('width', width);
+  checkDimension('height', height);
+  const expected = width * height * 3;
+  if (image.length !== expected && detectImageFormat(image) === undefined) {
+    throw new ImageSizeMismatchError(
+      `A ${width}x${height} RGB image is ${expected} bytes, but ${image.length} were ` +
+        `given. Pass width*height*3 raw RGB bytes, or an encoded PNG/JPEG/WebP without a size.`,
+      { details: { width, height, expected, actual: image.length } },
+    );
+  }
 }
 
 /** Which payload a call input carries. */
@@ -103,6 +131,7 @@ export function preparePayloadSync(
   const kind = inputKind(input, returns);
   if (kind === 'image') {
     const { image, width, height } = input as ImageInput;
+    // Validated above: with a size, the bytes are raw RGB of that size or an encoded image.
     if (width === undefined || height === undefined || image.length !== width * height * 3) {
       return undefined;
     }
@@ -204,8 +233,6 @@ export function checkResultBuffer(
   returns: ResultKind | undefined,
 ): Uint8Array | undefined {
   if (resultBuffer === undefined) return undefined;
-  if (!(resultBuffer instanceof Uint8Array)) {
-    throw new InvalidArgumentError('options.resultBuffer must be a Buffer or Uint8Array.');
-  }
-  return returns === 'bytes' || returns === 'rgb' ? resultBuffer : undefined;
+  byteArray(resultBuffer, 'options.resultBuffer');
+  return returns === 'bytes' || returns === 'rgb' ? (resultBuffer as Uint8Array) : undefined;
 }

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { debuglog } from 'node:util';
 import { InvalidArgumentError, WasmInstantiateError } from '../errors.js';
+import { checkOptionsObject } from './check-options.js';
 
 /**
  * WASI preview 1 for a guest, through `node:wasi`. Nothing is granted by default: no arguments,
@@ -94,9 +95,10 @@ let wasiModule: WasiModule | undefined;
 
 /** Checks the shape of `options.wasi` up front, with messages that name the field. */
 export function checkWasiOptions(options: unknown): asserts options is WasiOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError('options.wasi must be an object: { args?, env?, preopens? }.');
-  }
+  checkOptionsObject(
+    options,
+    'options.wasi ({ args?, env?, preopens?, stdin?, stdout?, stderr? })',
+  );
   const { args, env, preopens, stdout, stderr, stdin } = options as WasiOptions;
   for (const [name, value] of [
     ['stdout', stdout],
@@ -122,6 +124,8 @@ export function checkWasiOptions(options: unknown): asserts options is WasiOptio
     if (
       typeof value !== 'object' ||
       value === null ||
+      Array.isArray(value) ||
+      ArrayBuffer.isView(value) ||
       Object.values(value).some((v) => typeof v !== 'string')
     ) {
       throw new InvalidArgumentError(`options.wasi.${name} must be an object of strings.`);

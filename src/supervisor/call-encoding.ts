@@ -1,5 +1,18 @@
 /** What crosses to a thread for a call, and back. */
 import { asBuffer, isShared } from '../bridge/buffers.js';
+import {
+  BRIDGE_CALL_CHECKS,
+  checkCallOptions,
+  checkRunOptions,
+  checkTypedCall,
+} from '../bridge/call-arguments.js';
+import {
+  checkOptionsObject,
+  describeValue,
+  integerFrom,
+  milliseconds,
+  type OptionCheck,
+} from '../bridge/check-options.js';
 import { encodeData, inputKind } from '../bridge/payload.js';
 import { InvalidArgumentError } from '../errors.js';
 import type {
@@ -72,6 +85,41 @@ function into(bytes: Uint8Array, target: Uint8Array | undefined): Uint8Array {
   return view;
 }
 
+/** Per-call options of a Worker; `returns` is checked with the input or the typed call. */
+const WORKER_CALL_CHECKS: Readonly<Record<string, OptionCheck>> = {
+  ...BRIDGE_CALL_CHECKS,
+  timeoutMs: milliseconds,
+  queueTimeoutMs: milliseconds,
+  retry: integerFrom(0),
+};
+
+/**
+ * Validates a Worker call's options and, for typed calls and command runs, its arguments, in the
+ * caller's thread before the call is queued: a value that cannot be cloned must not reach a
+ * thread. The input of `callFunction` is checked (and encoded) by {@link encodeInput}.
+ */
+export function checkWorkerCall(request: object, options: unknown): void {
+  if ('typed' in request) {
+    const { args, options: typed } = request.typed as { args: unknown; options: unknown };
+    checkTypedCall(args, typed, 'worker.call', {});
+  }
+  if ('run' in request) checkRunOptions(request.run, 'worker.run', {});
+  checkCallOptions(options, 'a Worker call', WORKER_CALL_CHECKS);
+}
+
+/**
+ * `worker.call` and `worker.run` take their own options apart before queueing; this rejects
+ * options that are not an object first, as the call's promise.
+ */
+export function rejectNonObject(options: unknown, method: string): Promise<never> | undefined {
+  try {
+    checkOptionsObject(options, `The options of ${method}`);
+    return undefined;
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /**
  * Validates a call's input in the caller's thread and encodes structured data there: a value
  * that cannot be encoded fails now, in the caller's stack, and the thread receives bytes it can
@@ -86,13 +134,20 @@ export function encodeInput(
     const encoded = encodeData(input as DataInput, returns);
     return { input: { bytes: encoded.bytes }, returns: encoded.returns };
   }
-  return { input, returns: returns ?? (kind === 'bytes' ? 'bytes' : 'json') };
+  if (kind === 'bytes')
+    return { input: { bytes: (input as BytesInput).bytes }, returns: returns ?? 'bytes' };
+  // Only the fields a thread reads cross to it: anything else might not be cloneable.
+  const { image, width, height } = input as ImageInput;
+  const sized = width === undefined ? { image } : { image, width, height };
+  return { input: sized, returns: returns ?? 'json' };
 }
 
 /** Validates the probe once, and encodes its data here, like a call's. */
 export function toProbe(probe: { fn: string; input?: CallInput }): ThreadData['probe'] {
-  if (typeof probe !== 'object' || typeof probe.fn !== 'string' || probe.fn === '') {
-    throw new InvalidArgumentError('options.probe must be { fn, input? } with a function name.');
+  if (typeof probe?.fn !== 'string' || probe.fn === '') {
+    throw new InvalidArgumentError(
+      `options.probe must be { fn, input? } with a function name, got ${describeValue(probe)}.`,
+    );
   }
   return { fn: probe.fn, input: encodeInput(probe.input ?? { data: null }, undefined).input };
 }

@@ -1,6 +1,21 @@
 /** Defaults and validation of `Worker.start` options. */
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  byteArray,
+  checkHeadroomFits,
+  checkKnownOptions,
+  checkOptionsObject,
+  checkOptionValues,
+  describeValue,
+  integerFrom,
+  milliseconds,
+  oneOf,
+  resultHeadroomBytes,
+  timerMs,
+  type OptionCheck,
+} from '../bridge/check-options.js';
 import { checkWasiOptions } from '../bridge/wasi.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { WorkerOptions } from './worker-types.js';
@@ -51,27 +66,115 @@ export function moduleSpecifier(module: string | URL | undefined): string | unde
 }
 
 export function checkMs(name: string, value: unknown): void {
+  milliseconds(value, name);
+}
+
+/** A number ≥ 0 (Infinity allowed). */
+const nonNegative: OptionCheck = (value, name) => {
   if (typeof value !== 'number' || !(value >= 0)) {
+    throw new InvalidArgumentError(`${name} must be a number ≥ 0, got ${describeValue(value)}.`);
+  }
+};
+const positive: OptionCheck = (value, name) => {
+  if (typeof value !== 'number' || !(value > 0)) {
+    throw new InvalidArgumentError(`${name} must be a number > 0, got ${describeValue(value)}.`);
+  }
+};
+/** A module path or URL; a `file:` one must exist (a thread would fail to import it). */
+const fileOrUrl: OptionCheck = (value, name) => {
+  if (!(value instanceof URL) && (typeof value !== 'string' || value === '')) {
     throw new InvalidArgumentError(
-      `${name} must be a number of milliseconds ≥ 0, got ${String(value)}.`,
+      `${name} must be a path or URL of an ES module, got ${describeValue(value)}.`,
     );
   }
-}
+  const url = new URL(moduleSpecifier(value)!);
+  if (url.protocol === 'file:' && !existsSync(url)) {
+    throw new InvalidArgumentError(
+      `${name}: there is no file at ${fileURLToPath(url)}. Relative paths resolve against the ` +
+        `process's cwd.`,
+    );
+  }
+};
+const plainObject: OptionCheck = (value, name) => checkOptionsObject(value, name);
+const callback: OptionCheck = (value, name) => {
+  if (typeof value !== 'function') {
+    throw new InvalidArgumentError(`${name} must be a function, got ${describeValue(value)}.`);
+  }
+};
+const boolean: OptionCheck = (value, name) => {
+  if (typeof value !== 'boolean') {
+    throw new InvalidArgumentError(`${name} must be true or false, got ${describeValue(value)}.`);
+  }
+};
+
+/**
+ * Checks of `Worker.start` options by name (absent options are skipped); `wasi`, `probe`,
+ * `supervisor` and the waPC callbacks have checks of their own where they are used.
+ */
+const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
+  wasmFile: (value, name) => {
+    if (typeof value !== 'string' || value === '') {
+      throw new InvalidArgumentError(
+        `${name} must be a non-empty path, got ${describeValue(value)}.`,
+      );
+    }
+  },
+  wasmBinary: byteArray,
+  name: (value, name) => {
+    if (typeof value !== 'string' || value === '') {
+      throw new InvalidArgumentError(
+        `${name} must be a non-empty string, got ${describeValue(value)}.`,
+      );
+    }
+  },
+  threads: integerFrom(1, 1024),
+  timeoutMs: milliseconds,
+  queueTimeoutMs: milliseconds,
+  startTimeoutMs: timerMs(1),
+  maxQueue: nonNegative,
+  maxCallsPerInstance: positive,
+  maxInstanceAgeMs: nonNegative,
+  recycleMemoryMb: nonNegative,
+  reloadStabilityMs: timerMs(0),
+  reloadDebounceMs: timerMs(0),
+  resultHeadroomBytes,
+  spareThreads: integerFrom(0, 64),
+  pipelineDepth: integerFrom(1, 1024),
+  spinUs: (value, name) => {
+    if (typeof value !== 'number' || !(value >= 0) || value > 100_000) {
+      throw new InvalidArgumentError(
+        `${name} must be a number of microseconds from 0 to 100000, got ${describeValue(value)}.`,
+      );
+    }
+  },
+  importsModule: fileOrUrl,
+  hostModule: fileOrUrl,
+  hostFunctions: plainObject,
+  resourceLimits: plainObject,
+  supervision: plainObject,
+  watch: boolean,
+  requireExports: boolean,
+  rollback: (value, name) => {
+    if (value !== false) checkOptionsObject(value, name);
+  },
+  abi: oneOf(['auto', 'wasmtube', 'alloc', 'wapc']),
+  hostCall: callback,
+  logger: callback,
+  supervisor: (value, name) => {
+    if (typeof (value as { add?: unknown } | null)?.add !== 'function') {
+      throw new InvalidArgumentError(
+        `${name} must be a Supervisor (new Supervisor(...)), got ${describeValue(value)}.`,
+      );
+    }
+  },
+};
 
 /** Validates `Worker.start` options up front; returns the thread count. */
 export function checkOptions(options: WorkerOptions): number {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(
-      'Worker.start needs an options object with wasmFile or wasmBinary.',
-    );
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
-      throw new InvalidArgumentError(
-        `Unknown option "${key}". Known options: ${[...OPTION_KEYS].join(', ')}.`,
-      );
-    }
-  }
+  checkOptionsObject(options, 'The options of Worker.start (with wasmFile or wasmBinary)');
+  checkKnownOptions(options, OPTION_KEYS);
+  checkOptionValues(options, OPTION_CHECKS);
+  checkHeadroomFits(options.resultHeadroomBytes, options.maxMemoryMb);
   if (options.wasi !== undefined) {
     checkWasiOptions(options.wasi);
     if (typeof options.wasi.stdout === 'function' || typeof options.wasi.stderr === 'function') {
@@ -84,50 +187,5 @@ export function checkOptions(options: WorkerOptions): number {
   if ((options.wasmFile === undefined) === (options.wasmBinary === undefined)) {
     throw new InvalidArgumentError('Pass exactly one of options.wasmFile and options.wasmBinary.');
   }
-  const threads = options.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) {
-    throw new InvalidArgumentError(
-      `options.threads must be a positive integer, got ${String(threads)}.`,
-    );
-  }
-  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    throw new InvalidArgumentError('options.name must be a non-empty string.');
-  }
-  for (const key of ['timeoutMs', 'queueTimeoutMs'] as const) {
-    if (options[key] !== undefined) checkMs(`options.${key}`, options[key]);
-  }
-  for (const key of [
-    'startTimeoutMs',
-    'maxQueue',
-    'maxCallsPerInstance',
-    'maxInstanceAgeMs',
-    'recycleMemoryMb',
-  ] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== 'number' || !(value >= 0))) {
-      throw new InvalidArgumentError(`options.${key} must be a number ≥ 0, got ${String(value)}.`);
-    }
-  }
-  if (options.maxCallsPerInstance === 0 || options.startTimeoutMs === 0) {
-    throw new InvalidArgumentError('options.maxCallsPerInstance and startTimeoutMs must be > 0.');
-  }
-  const spare = options.spareThreads;
-  if (spare !== undefined && (!Number.isInteger(spare) || spare < 0 || spare > 64)) {
-    throw new InvalidArgumentError(
-      `options.spareThreads must be an integer from 0 to 64, got ${String(spare)}.`,
-    );
-  }
-  const depth = options.pipelineDepth;
-  if (depth !== undefined && (!Number.isInteger(depth) || depth < 1 || depth > 1024)) {
-    throw new InvalidArgumentError(
-      `options.pipelineDepth must be an integer from 1 to 1024, got ${String(depth)}.`,
-    );
-  }
-  const spin = options.spinUs;
-  if (spin !== undefined && (typeof spin !== 'number' || !(spin >= 0) || spin > 100_000)) {
-    throw new InvalidArgumentError(
-      `options.spinUs must be a number of microseconds from 0 to 100000, got ${String(spin)}.`,
-    );
-  }
-  return threads;
+  return (options.threads as number | undefined) ?? availableParallelism();
 }

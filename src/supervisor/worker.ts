@@ -42,7 +42,14 @@ import {
   RollbackWatch,
   type RollbackOptions,
 } from './reload-policy.js';
-import { encodeInput, revive, toProbe, toTask } from './call-encoding.js';
+import {
+  checkWorkerCall,
+  encodeInput,
+  rejectNonObject,
+  revive,
+  toProbe,
+  toTask,
+} from './call-encoding.js';
 import { checkResultBuffer } from '../bridge/payload.js';
 import { checkMs, checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
 import type {
@@ -314,6 +321,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     args: unknown[] = [],
     options: TypedCallOptions & Omit<WorkerCallOptions, 'returns'> = {},
   ): Promise<T> {
+    const invalid = rejectNonObject(options, 'worker.call');
+    if (invalid) return invalid;
     const { params, returns, ...callOptions } = options;
     const typed = { args, options: { ...(params && { params }), ...(returns && { returns }) } };
     return this.#enqueue(fn, { typed }, callOptions, false);
@@ -340,6 +349,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       'returns'
     > = {},
   ): Promise<CommandResult> {
+    const invalid = rejectNonObject(options, 'worker.run');
+    if (invalid) return invalid;
     const { args, stdin, ...callOptions } = options;
     const run = { ...(args && { args }), ...(stdin !== undefined && { stdin }) };
     return this.#enqueue('_start', { run }, callOptions, false);
@@ -591,6 +602,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       if (typeof fn !== 'string' || fn.length === 0) {
         throw new InvalidArgumentError('The function name must be a non-empty string.');
       }
+      checkWorkerCall(request, options);
       const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
       const queueTimeoutMs = options.queueTimeoutMs ?? this.#options.queueTimeoutMs;
       const retry = options.retry ?? 0;
