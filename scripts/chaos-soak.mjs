@@ -155,7 +155,6 @@ export async function runChaosSoak(options = {}) {
   } = options;
   const started = performance.now();
   const random = seededRandom(seed);
-  const plan = Array.from({ length: calls }, (_, i) => planCall(random, i, mix));
   const { good, broken } = deployables(seededRandom(seed ^ 0x5eed));
   const goodHashes = new Map(Object.entries(good).map(([name, bytes]) => [sha256(bytes), name]));
   const brokenHashes = new Map(
@@ -223,7 +222,7 @@ export async function runChaosSoak(options = {}) {
     versionHash.set(event.to, event.restoredHash);
     deploys.rolledBack++;
     lastRolledBackHash = event.hash;
-    log(
+    trace(
       `rollback of version ${event.from} (${goodHashes.get(event.hash) ?? event.hash}) as ${event.to}`,
     );
     observeVersion(`rollback to ${event.to}`);
@@ -318,7 +317,9 @@ export async function runChaosSoak(options = {}) {
     }
     settled++;
     if (settled === warmupCalls) rssAfterWarmupMb = rssMb();
-    if (settled % Math.ceil(calls / 10) === 0) log(`${settled}/${calls} calls settled`);
+    if (settled % Math.ceil(calls / 10) === 0) {
+      log(`${settled}/${calls} calls settled, version ${worker.version}, RSS ${fixed(rssMb())} MB`);
+    }
     const tally = byKind[call.kind];
     if ('value' in outcome) {
       tally.ok++;
@@ -368,10 +369,17 @@ export async function runChaosSoak(options = {}) {
     }
   };
 
+  // Calls are planned as they are made (in order, so the same seed gives the same calls): a
+  // plan made up front would hold every payload and weigh on RSS.
   let next = 0;
+  let healthy = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < calls) await runOne(plan[next++]);
+      while (next < calls) {
+        const call = planCall(random, next++, mix);
+        if (call.kind === 'echo') healthy++;
+        await runOne(call);
+      }
     }),
   );
   deploying = false;
@@ -406,7 +414,7 @@ export async function runChaosSoak(options = {}) {
     calls,
     settled,
     unsettled,
-    healthy: plan.filter((c) => c.kind === 'echo').length,
+    healthy,
     healthyFailed,
     healthyFailedByCode,
     firstHealthyFailures,
