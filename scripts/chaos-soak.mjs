@@ -229,11 +229,12 @@ export async function runChaosSoak(options = {}) {
   });
 
   // The deployer: a good build and a broken one in turn, written in place or renamed over the file.
-  let deploying = deployEveryMs > 0;
-  const deployer = (async () => {
-    const choose = seededRandom(seed ^ 0xde9107);
-    const brokenNames = Object.keys(broken);
-    for (let step = 0; deploying; step++) {
+  const choose = seededRandom(seed ^ 0xde9107);
+  const brokenNames = Object.keys(broken);
+  let deploying = false;
+  let step = 0;
+  const deployLoop = async () => {
+    for (; deploying; step++) {
       let name;
       let bytes;
       if (step % 2 === 0) {
@@ -276,7 +277,30 @@ export async function runChaosSoak(options = {}) {
       }
       await sleep(deployEveryMs);
     }
-  })();
+  };
+  let deployer = Promise.resolve();
+  const startDeploys = () => {
+    if (deployEveryMs <= 0) return;
+    deploying = true;
+    deployer = deployLoop();
+  };
+  const stopDeploys = () => {
+    deploying = false;
+    return deployer;
+  };
+
+  // A quiet moment to measure: no deploy, no call in flight, every thread back.
+  const threadsTarget = worker.stats().threads.target;
+  const quiesce = async () => {
+    await stopDeploys();
+    const since = performance.now();
+    const quiet = () => {
+      const { threads: t, running, queued } = worker.stats();
+      return t.alive === threadsTarget && running === 0 && queued === 0;
+    };
+    while (!quiet() && performance.now() - since < 10_000) await sleep(10);
+    return performance.now() - since;
+  };
 
   // The calls, `concurrency` at a time.
   const byKind = Object.fromEntries(KINDS.map((k) => [k, { ok: 0, failed: 0, codes: {} }]));
@@ -292,7 +316,6 @@ export async function runChaosSoak(options = {}) {
   let errorsWithoutCode = 0;
   let settled = 0;
   let maxSettledVersion = -1;
-  let rssAfterWarmupMb;
 
   const runOne = async (call) => {
     const versionBefore = maxSettledVersion;
@@ -316,7 +339,6 @@ export async function runChaosSoak(options = {}) {
       return;
     }
     settled++;
-    if (settled === warmupCalls) rssAfterWarmupMb = rssMb();
     if (settled % Math.ceil(calls / 10) === 0) {
       log(`${settled}/${calls} calls settled, version ${worker.version}, RSS ${fixed(rssMb())} MB`);
     }
@@ -371,30 +393,26 @@ export async function runChaosSoak(options = {}) {
 
   // Calls are planned as they are made (in order, so the same seed gives the same calls): a
   // plan made up front would hold every payload and weigh on RSS.
+  // Two phases, the warm-up and the rest, each followed by a quiet moment where RSS is measured
+  // (mid-run it swings by tens of MB with the threads being replaced).
   let next = 0;
   let healthy = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < calls) {
-        const call = planCall(random, next++, mix);
-        if (call.kind === 'echo') healthy++;
-        await runOne(call);
-      }
-    }),
-  );
-  deploying = false;
-  await deployer;
-
-  // Every thread replaced?
-  const threadsTarget = worker.stats().threads.target;
-  const restoreStarted = performance.now();
-  while (
-    worker.stats().threads.alive !== threadsTarget &&
-    performance.now() - restoreStarted < 10_000
-  ) {
-    await sleep(10);
-  }
-  const threadsRestoredMs = performance.now() - restoreStarted;
+  const phase = async (end) => {
+    startDeploys();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < end) {
+          const call = planCall(random, next++, mix);
+          if (call.kind === 'echo') healthy++;
+          await runOne(call);
+        }
+      }),
+    );
+    return quiesce();
+  };
+  await phase(Math.min(warmupCalls, calls));
+  const rssAfterWarmupMb = rssMb();
+  const threadsRestoredMs = await phase(calls);
   const stats = worker.stats();
   const rssAfterMb = rssMb();
   observeVersion('end');
@@ -408,7 +426,7 @@ export async function runChaosSoak(options = {}) {
   for (const [version, count] of versionsServed) {
     if (brokenHashes.has(versionHash.get(version))) callsOnBrokenVersions += count;
   }
-  const warm = rssAfterWarmupMb ?? rssAfterMb;
+  const warm = rssAfterWarmupMb;
   return {
     seed,
     calls,
@@ -527,6 +545,7 @@ export function formatFigures(f) {
       'versions',
       `final ${f.finalVersion}, ${f.versionsServed} of them served calls, went back ${f.versionsWentBack}`,
     ],
+    ...f.versionAnomalies.slice(0, 5).map((line) => ['  went back', line]),
     ['calls on broken versions', f.callsOnBrokenVersions],
     [
       'threads alive / target',
