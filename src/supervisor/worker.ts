@@ -1056,7 +1056,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * serving one, then switch between calls: no new threads, so a reload takes milliseconds, not
    * a thread start. Calls not started yet, already posted or not, run on the new version.
    * Resolves false (nothing changed) when a thread did not answer within IN_PLACE_WAIT_MS, busy
-   * with a long call: then the pools are swapped instead. Rejects with the new version's error.
+   * with a long call, or exited before answering: then the pools are swapped instead. Rejects with the new version's error.
    */
   async #swapInPlace(compiled: CompiledModule, version: number): Promise<boolean> {
     const pool = this.#pool;
@@ -1079,9 +1079,15 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     } finally {
       clearTimeout(timer);
     }
-    if (outcome === 'late' || this.#state !== 'running' || this.#pool !== pool) {
+    if (this.#state !== 'running' || this.#pool !== pool) {
       for (const link of links) link.abort(id);
-      return outcome !== 'late';
+      return true; // nothing left to switch: the reload sees its version did not come
+    }
+    // A thread that exited while preparing proved nothing (its probe may never have run): if
+    // any did, new threads must each instantiate and probe the version instead.
+    if (outcome === 'late' || outcome.includes(false)) {
+      for (const link of links) link.abort(id);
+      return false;
     }
     // Threads that exited meanwhile are replaced by threads starting with the new version.
     pool.setModule(compiled, version);
