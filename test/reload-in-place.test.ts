@@ -9,7 +9,29 @@ const countingImports = fileURLToPath(
   new URL('./fixtures/hosts/counting-imports.mjs', import.meta.url),
 );
 
+const exitOnSecondInstance = fileURLToPath(
+  new URL('./fixtures/hosts/exit-on-second-instance.mjs', import.meta.url),
+);
+
 describe('reloads switch the running threads in place', () => {
+  it('a thread exiting while it prepares proves nothing: new threads must probe the version', async () => {
+    const worker = await startWorker({
+      wasmBinary: versionGuest(1),
+      importsModule: exitOnSecondInstance,
+      probe: { fn: 'which', input: which },
+      spareThreads: 0,
+    });
+    // Every thread dies preparing; the version's probe fails on the new threads started for it.
+    const error = await rejectsWithCode(
+      worker.reload(versionGuest(2, { trap: true })),
+      'ERR_RELOAD_REJECTED',
+    );
+    expect((error.cause as { code: string }).code).toBe('ERR_PROBE_FAILED');
+    expect(worker.version).toBe(0);
+    await eventually(() => worker.stats().threads.ready === 2, 'the threads to be replaced');
+    expect(await worker.callFunction('which', which)).toEqual({ v: 1 });
+  });
+
   it('keeps the threads: the new version runs on the same threads, no restart', async () => {
     const probe = { fn: 'which', input: which };
     const worker = await startWorker({ wasmBinary: versionGuest(1), threads: 2, probe });
