@@ -191,4 +191,18 @@ describe('argument errors: a Worker', () => {
       await rejectsWithCode(Worker.start(options as never), INVALID);
     }
   });
+
+  it('stop() rejects bad options, naming them, and still stops when asked properly', async () => {
+    const other = await Worker.start({ wasmFile: WASM_TEST, threads: 1, spareThreads: 0 });
+    for (const options of [null, [], { timeoutMs: 'soon' }, { timeoutMs: -1 }, { wait: 1 }]) {
+      const error = await rejectsWithCode(other.stop(options as never), INVALID);
+      expect(error.message).toMatch(/stop|timeoutMs|wait/);
+    }
+    expect(other.state).toBe('running');
+    const slow = other.callFunction('echo', { data: 'drained' });
+    // Infinity (or anything past a Node timer's range) waits for the calls to finish.
+    await other.stop({ timeoutMs: Infinity });
+    expect(await slow).toBe('drained');
+    expect(other.state).toBe('stopped');
+  });
 });

@@ -36,6 +36,9 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   #closed = false;
   #outbox: CallMessage[] = [];
   #outboxTransfer: ArrayBuffer[] = [];
+  /** Each call's own transfer list, to post calls one by one when a batch cannot be sent. */
+  #outboxTransfers: ArrayBuffer[][] = [];
+  readonly #onUnsendable: (call: C, error: Error) => void;
   /** The thread's answer to a reload's prepare step, by reload id. */
   readonly #preparing = new Map<number, (error: Error | undefined) => void>();
   /** The module version the thread serves. */
@@ -50,7 +53,9 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     port: MessagePort,
     slots: SharedArrayBuffer,
     onResponse: (call: C, response: ThreadResponse) => void,
+    onUnsendable: (call: C, error: Error) => void,
   ) {
+    this.#onUnsendable = onUnsendable;
     this.pool = pool;
     this.threadId = threadId;
     this.version = version;
@@ -99,13 +104,36 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
     this.#outbox.push({ slot, task });
     this.#outboxTransfer.push(...transfer);
+    this.#outboxTransfers.push(transfer);
   }
 
   #flush(): void {
     if (this.#closed || this.#outbox.length === 0) return;
-    this.#port.postMessage(this.#outbox, this.#outboxTransfer);
+    const outbox = this.#outbox;
+    const transfers = this.#outboxTransfers;
+    const transfer = this.#outboxTransfer;
     this.#outbox = [];
     this.#outboxTransfer = [];
+    this.#outboxTransfers = [];
+    try {
+      this.#port.postMessage(outbox, transfer);
+    } catch {
+      // A task that cannot be cloned (this runs in a microtask: a throw here would take the
+      // process down). Post the calls one by one, so only the unsendable ones fail.
+      outbox.forEach((message, i) => this.#postAlone(message, transfers[i]!));
+    }
+  }
+
+  #postAlone(message: CallMessage, transfer: ArrayBuffer[]): void {
+    try {
+      this.#port.postMessage([message], transfer);
+    } catch (error) {
+      const call = this.#calls.get(message.slot);
+      this.#release(message.slot);
+      if (!call) return;
+      this.#forget(call);
+      this.#onUnsendable(call, error as Error);
+    }
   }
 
   /**

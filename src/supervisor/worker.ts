@@ -51,6 +51,13 @@ import {
   toTask,
 } from './call-encoding.js';
 import { checkResultBuffer } from '../bridge/payload.js';
+import {
+  checkKnownOptions,
+  checkOptionsObject,
+  checkOptionValues,
+  MAX_TIMER_MS,
+  milliseconds,
+} from '../bridge/check-options.js';
 import { checkMs, checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
 import type {
   CallInfo,
@@ -109,6 +116,7 @@ const STEAL_AFTER_MS = 2;
 const WIDEN_AFTER_MS = 10;
 /** How long a reload waits for every thread to prepare the new version in place. */
 const IN_PLACE_WAIT_MS = 100;
+const STOP_OPTIONS = new Set(['timeoutMs']);
 /** How often in-flight calls are checked against their timeouts. */
 const WATCHDOG_MS = 10;
 
@@ -395,6 +403,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * Idempotent: every call returns the same promise.
    */
   stop(options: { timeoutMs?: number } = {}): Promise<void> {
+    try {
+      checkOptionsObject(options, 'stop() options');
+      checkKnownOptions(options, STOP_OPTIONS);
+      checkOptionValues(options, { timeoutMs: milliseconds });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#stopping ??= this.#stop(options.timeoutMs ?? 10_000);
     return this.#stopping;
   }
@@ -1026,6 +1041,15 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         port,
         slots,
         (call, response) => this.#onResponse(call, response, link),
+        (call, error) =>
+          this.#settle(
+            call,
+            new InvalidArgumentError(
+              `The input of ${call.fn} could not be sent to a thread (${error.message}). ` +
+                `Pass plain data: JSON values, Uint8Arrays, numbers and strings.`,
+              { cause: error, details: { fn: call.fn } },
+            ),
+          ),
       );
       this.#links.set(threadId, link);
       // It started before its pool switched versions in place: it switches before serving.
@@ -1209,7 +1233,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     if (this.#inflight.size > 0 && this.#state === 'stopping') {
       await new Promise<void>((resolve) => {
         const drained = () => (clearTimeout(timer), resolve());
-        const timer = setTimeout(() => (this.off('drain', drained), resolve()), timeoutMs);
+        // Past the longest delay a Node timer takes (Infinity too): wait for the drain alone.
+        const timer =
+          timeoutMs <= MAX_TIMER_MS
+            ? setTimeout(() => (this.off('drain', drained), resolve()), timeoutMs)
+            : undefined;
         this.once('drain', drained);
       });
     }

@@ -1,0 +1,41 @@
+import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { ThreadLink } from '../dist/supervisor/thread-link.js';
+import { CallSlots } from '../dist/worker/call-slots.js';
+
+describe('ThreadLink', () => {
+  it('a call that cannot be cloned fails alone; the calls posted with it still leave', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const unsendable: unknown[] = [];
+    const link = new ThreadLink(
+      {} as never,
+      1,
+      0,
+      port1,
+      new CallSlots(4).buffer,
+      () => undefined,
+      (call, error) => unsendable.push({ call, error: error.name }),
+    );
+    const good = { link: undefined, slot: -1 };
+    const bad = { link: undefined, slot: -1 };
+    const task = (input: unknown) =>
+      ({
+        fn: 'echo',
+        input,
+        returns: undefined,
+        typed: undefined,
+        run: undefined,
+        timeoutMs: 0,
+      }) as never;
+    link.post(good, task({ data: 1 }), []);
+    link.post(bad, task({ data: () => 1 }), []);
+    await Promise.resolve();
+    expect(unsendable).toEqual([{ call: bad, error: 'DataCloneError' }]);
+    expect(link.load).toBe(1);
+    expect(link.capacity).toBe(3);
+    const sent = receiveMessageOnPort(port2)?.message as { slot: number }[];
+    expect(sent.map((m) => m.slot)).toEqual([good.slot]);
+    link.close();
+    port2.close();
+  });
+});
