@@ -22,6 +22,18 @@ describe('adversarial guests', () => {
     });
   });
 
+  it('a small maxMemoryMb keeps what headroom fits: calls work, an oversized payload is ERR_MEMORY_LIMIT', async () => {
+    const bridge = Wasmtube.fromFile(WASM_TEST, { maxMemoryMb: 2 });
+    for (let i = 0; i < 3; i++) {
+      expect(await bridge.callFunction('echo', { data: { i } })).toEqual({ i });
+    }
+    await rejectsWithCode(
+      bridge.callFunction('echo', { data: 'y'.repeat(3_000_000) }),
+      'ERR_MEMORY_LIMIT',
+    );
+    expect(await bridge.callFunction('echo', { data: 'after' })).toBe('after');
+  });
+
   it('a memory bomb under maxMemoryMb is ERR_MEMORY_LIMIT and the bridge recovers', async () => {
     const bridge = Wasmtube.fromFile(WASM_TEST, { maxMemoryMb: 64 });
     const error = await rejectsWithCode(

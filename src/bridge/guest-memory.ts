@@ -28,6 +28,8 @@ export interface Reservation {
 export class GuestMemory {
   readonly #memory: WebAssembly.Memory;
   #region: Reservation | undefined;
+  /** Fewer pages than the memory could not grow to: its maximum, once a grow failed. */
+  #maxPages = Infinity;
 
   constructor(memory: WebAssembly.Memory) {
     this.#memory = memory;
@@ -60,28 +62,43 @@ export class GuestMemory {
       }
       return { offset: placement.offset, capacity: this.byteLength - placement.offset };
     }
-    return this.#reserveHostRegion(bytes + headroom);
+    return this.#reserveHostRegion(bytes, headroom);
   }
 
-  #reserveHostRegion(bytes: number): Reservation {
+  /**
+   * A region of at least `bytes`, with up to `headroom` more when the memory's maximum allows:
+   * under a small `maxMemoryMb`, the default headroom must not make every call fail.
+   */
+  #reserveHostRegion(bytes: number, headroom: number): Reservation {
     const region = this.#region;
-    if (region && region.capacity >= bytes) return region;
+    if (region && region.capacity >= bytes + headroom) return region;
     const top = this.byteLength;
     const atTop = region !== undefined && region.offset + region.capacity === top;
     const offset = atTop ? region.offset : top;
-    const wantedPages = Math.ceil(bytes / PAGE_SIZE);
     const ownedPages = atTop ? region.capacity / PAGE_SIZE : 0;
-    try {
-      this.#memory.grow(wantedPages - ownedPages);
-    } catch (error) {
-      throw new MemoryLimitError(
-        `Growing the guest's memory by ${wantedPages - ownedPages} pages for a ${bytes}-byte ` +
-          `payload failed: the module's memory maximum (or maxMemoryMb) is reached. ` +
-          `Raise maxMemoryMb, send a smaller payload, or pass it at an explicit .index().`,
-        { cause: error, details: { bytes, pages: this.pages } },
-      );
+    const neededPages = Math.ceil(bytes / PAGE_SIZE);
+    // Once the maximum is known to be reached, a region big enough for the payload will do.
+    if (region && region.capacity >= bytes && this.pages >= this.#maxPages) return region;
+    let wantedPages = Math.max(neededPages, Math.ceil((bytes + headroom) / PAGE_SIZE));
+    for (;;) {
+      try {
+        this.#memory.grow(Math.max(0, wantedPages - ownedPages));
+        break;
+      } catch (error) {
+        this.#maxPages = Math.min(this.#maxPages, this.pages + wantedPages - ownedPages - 1);
+        if (wantedPages > neededPages) {
+          wantedPages = neededPages + Math.floor((wantedPages - neededPages) / 2);
+          continue;
+        }
+        throw new MemoryLimitError(
+          `Growing the guest's memory by ${wantedPages - ownedPages} pages for a ${bytes}-byte ` +
+            `payload failed: the module's memory maximum (or maxMemoryMb) is reached. ` +
+            `Raise maxMemoryMb, send a smaller payload, or pass it at an explicit .index().`,
+          { cause: error, details: { bytes, pages: this.pages } },
+        );
+      }
     }
-    this.#region = { offset, capacity: wantedPages * PAGE_SIZE };
+    this.#region = { offset, capacity: Math.max(wantedPages, ownedPages) * PAGE_SIZE };
     return this.#region;
   }
 
