@@ -46,10 +46,12 @@ import {
   checkOptionsObject,
   checkOptionValues,
   describeValue,
+  integerFrom,
   oneOf,
   resultHeadroomBytes,
   type OptionCheck,
 } from './bridge/check-options.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from './bridge/image-codec.js';
 import { abortError, SerialQueue } from './bridge/serial-queue.js';
 import { checkWasiOptions, type CapturedOutput, type WasiOptions } from './bridge/wasi.js';
 import { InvalidArgumentError } from './errors.js';
@@ -73,6 +75,12 @@ export interface WasmtubeOptions extends CompileOptions {
    * Ignored for bridges made with `.index(n)`. Default: 1 MiB (untouched pages cost no RAM).
    */
   resultHeadroomBytes?: number;
+  /**
+   * Pixels an encoded image input (PNG, JPEG, ...) may declare: a larger one is refused from its
+   * header with `ERR_IMAGE_TOO_LARGE`, before anything is decoded (a few hundred bytes of PNG can
+   * declare gigabytes of pixels). Raw RGB input is not limited. Default: 40,000,000 (40 MP).
+   */
+  maxImagePixels?: number;
   /**
    * Raw WebAssembly imports for modules that import functions. Default: none; a module with
    * imports then fails with `ERR_WASM_INSTANTIATE` naming them.
@@ -104,6 +112,7 @@ const DEFAULTS = { resultHeadroomBytes: 1024 * 1024 } as const;
 const OPTION_KEYS = new Set([
   'maxMemoryMb',
   'resultHeadroomBytes',
+  'maxImagePixels',
   'imports',
   'wasi',
   'hostFunctions',
@@ -119,6 +128,7 @@ interface BridgeCore {
   lastOutput: CapturedOutput;
   queue: SerialQueue;
   headroom: number;
+  maxImagePixels: number;
   abi: Abi;
 }
 
@@ -196,7 +206,14 @@ export class Wasmtube {
     const headroom = options.resultHeadroomBytes ?? DEFAULTS.resultHeadroomBytes;
     const abi = options.abi ?? 'auto';
     return new Wasmtube(
-      { guest, queue: new SerialQueue(), headroom, abi, lastOutput: { stdout: '', stderr: '' } },
+      {
+        guest,
+        queue: new SerialQueue(),
+        headroom,
+        maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
+        abi,
+        lastOutput: { stdout: '', stderr: '' },
+      },
       { kind: 'host-region' },
     );
   }
@@ -279,7 +296,7 @@ export class Wasmtube {
     checkCallOptions(options, 'callFunction');
     const { signal } = options;
     // Decoding starts now, in parallel with earlier calls; writing and calling wait their turn.
-    const preparing = preparePayload(input, options.returns);
+    const preparing = preparePayload(input, options.returns, this.#core.maxImagePixels);
     preparing.catch(() => undefined); // handled when awaited below; ignored if aborted first
     const result = await this.#core.queue.run(async () => {
       const prepared = await preparing;
@@ -448,6 +465,7 @@ export class Wasmtube {
 /** Checks for `fromFile`, `fromBinary` and `fromCompiled`, besides those of the parts. */
 const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
   resultHeadroomBytes,
+  maxImagePixels: integerFrom(1),
   abi: oneOf(ABIS),
   imports: (value, name) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -174,4 +174,33 @@ describe('callFunction with images', () => {
     ]);
     expect(order).toEqual(['image', 'count']);
   });
+
+  it('an encoded image declaring more than maxImagePixels is refused from its header, undecoded', async () => {
+    // 48 MP of black compresses to a few hundred KB: decoding it would take 144 MB.
+    const big = await sharp({
+      create: { width: 8000, height: 6000, channels: 3, background: '#000' },
+    })
+      .png({ compressionLevel: 9 })
+      .toBuffer();
+    const bridge = Wasmtube.fromFile(WASM_TEST);
+    const error = await rejectsWithCode(
+      bridge.callFunction('image_size', { image: big }),
+      'ERR_IMAGE_TOO_LARGE',
+    );
+    expect(error.details).toMatchObject({ width: 8000, height: 6000, maxPixels: 40_000_000 });
+    const small = await pngOf(20, 10);
+    const strict = Wasmtube.fromFile(WASM_TEST, { maxImagePixels: 100 });
+    await rejectsWithCode(
+      strict.callFunction('image_size', { image: small }),
+      'ERR_IMAGE_TOO_LARGE',
+    );
+    // Raw RGB is not limited, and a large enough limit lets the image through.
+    expect(
+      await strict.callFunction('image_size', { image: gradient(20, 10), width: 20, height: 10 }),
+    ).toEqual({ width: 20, height: 10 });
+    expect(await bridge.callFunction('image_size', { image: small })).toEqual({
+      width: 20,
+      height: 10,
+    });
+  });
 });

@@ -2,9 +2,13 @@ import {
   ImageDecodeError,
   ImageEncodeError,
   ImageSizeMismatchError,
+  ImageTooLargeError,
   InvalidArgumentError,
 } from '../errors.js';
 import { describeValue } from './check-options.js';
+
+/** Pixels an encoded image may declare before it is refused undecoded (40 MP). */
+export const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
 
 // sharp is loaded on first use: worker threads that never see an encoded image start faster.
 let sharpModule: Promise<typeof import('sharp')> | undefined;
@@ -49,6 +53,7 @@ export async function toRgbImage(
   image: unknown,
   width?: number,
   height?: number,
+  maxPixels = DEFAULT_MAX_IMAGE_PIXELS,
 ): Promise<RgbImage> {
   if (!(image instanceof Uint8Array)) {
     throw new InvalidArgumentError('image must be a Buffer or Uint8Array of RGB or encoded bytes.');
@@ -76,7 +81,7 @@ export async function toRgbImage(
       { details: { bytes: image.length } },
     );
   }
-  const decoded = await decode(image, format);
+  const decoded = await decode(image, format, maxPixels);
   if (sized && (decoded.width !== width || decoded.height !== height)) {
     throw new ImageSizeMismatchError(
       `The ${format} image is ${decoded.width}x${decoded.height}, not the ${width}x${height} ` +
@@ -95,10 +100,27 @@ export async function toRgbImage(
   return decoded;
 }
 
-async function decode(bytes: Uint8Array, format: DetectedFormat): Promise<RgbImage> {
+async function decode(
+  bytes: Uint8Array,
+  format: DetectedFormat,
+  maxPixels: number,
+): Promise<RgbImage> {
+  const sharp = await loadSharp();
+  // The header says how big the image is: a few hundred bytes can declare gigabytes of pixels.
+  const header = await sharp(bytes)
+    .metadata()
+    .catch(() => undefined);
+  if (header?.width && header.height && header.width * header.height > maxPixels) {
+    throw new ImageTooLargeError(
+      `The ${format} image is ${header.width}x${header.height} (${header.width * header.height} ` +
+        `pixels), more than maxImagePixels (${maxPixels}): it was not decoded. Send a smaller ` +
+        `image, or raise maxImagePixels.`,
+      { details: { format, width: header.width, height: header.height, maxPixels } },
+    );
+  }
   try {
-    const sharp = await loadSharp();
-    const { data, info } = await sharp(bytes, { failOn: 'error' })
+    // sharp's own limit too, for formats whose header the metadata read could not tell.
+    const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels })
       .rotate()
       .removeAlpha()
       .toColourspace('srgb')

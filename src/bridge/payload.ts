@@ -103,11 +103,12 @@ export type InputKind = 'data' | 'bytes' | 'image';
 export async function preparePayload(
   input: CallInput,
   returns: ResultKind | undefined,
+  maxImagePixels?: number,
 ): Promise<PreparedPayload> {
   const kind = inputKind(input, returns);
   if (kind === 'image') {
     const { image, width, height } = input as ImageInput;
-    const rgb = await toRgbImage(image, width, height);
+    const rgb = await toRgbImage(image, width, height, maxImagePixels);
     return {
       bytes: rgb.pixels,
       image: { width: rgb.width, height: rgb.height },

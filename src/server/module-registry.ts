@@ -493,14 +493,9 @@ function workerOptions(
   wasi: boolean,
   hostFunctions: HostFunctions | undefined,
 ): WorkerOptions {
-  // maxImagePixels is the gateway's: checked before a call reaches the worker.
-  const {
-    probe,
-    wasi: wasiSettings,
-    hostFunctions: _grants,
-    maxImagePixels: _maxImagePixels,
-    ...rest
-  } = settings;
+  // maxImagePixels is checked from the header before a call reaches the worker, and again by
+  // the worker's threads when they decode (so both agree on the module's limit).
+  const { probe, wasi: wasiSettings, hostFunctions: _grants, ...rest } = settings;
   // Undefined values would override the worker's own defaults.
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   return {

@@ -38,6 +38,7 @@ export const OPTION_KEYS = new Set([
   'name',
   'threads',
   'resultHeadroomBytes',
+  'maxImagePixels',
   'importsModule',
   'resourceLimits',
   'supervisor',
@@ -138,6 +139,7 @@ const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
   reloadStabilityMs: timerMs(0),
   reloadDebounceMs: timerMs(0),
   resultHeadroomBytes,
+  maxImagePixels: integerFrom(1),
   spareThreads: integerFrom(0, 64),
   pipelineDepth: integerFrom(1, 1024),
   spinUs: (value, name) => {

@@ -42,6 +42,8 @@ export interface WorkerOptions {
   recycleMemoryMb?: number;
   /** See `WasmtubeOptions.resultHeadroomBytes`. Default: 1 MiB. */
   resultHeadroomBytes?: number;
+  /** See `WasmtubeOptions.maxImagePixels`: encoded images larger are refused undecoded. Default: 40 MP. */
+  maxImagePixels?: number;
   /**
    * Path or URL of an ES module, imported in every thread, whose default export is the guest's
    * WebAssembly imports object or a function returning it. Default: no imports.

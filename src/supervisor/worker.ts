@@ -1011,6 +1011,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       compiled,
       version,
       resultHeadroomBytes: options.resultHeadroomBytes,
+      maxImagePixels: options.maxImagePixels,
       importsModule: moduleSpecifier(options.importsModule),
       recycle: {
         maxCallsPerInstance: options.maxCallsPerInstance,

@@ -17,6 +17,8 @@ export interface ThreadData {
   /** Module version this generation serves (0 at start, +1 per reload). */
   version: number;
   resultHeadroomBytes: number | undefined;
+  /** See `WasmtubeOptions.maxImagePixels`. */
+  maxImagePixels: number | undefined;
   /** File URL of a module whose default export returns the guest's imports; evaluated per thread. */
   importsModule: string | undefined;
   recycle: RecyclePolicy;

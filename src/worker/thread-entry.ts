@@ -60,6 +60,7 @@ async function start(): Promise<() => never> {
       const imports = data.importsModule ? await loadImports(data.importsModule) : undefined;
       const options = {
         resultHeadroomBytes: data.resultHeadroomBytes,
+        maxImagePixels: data.maxImagePixels,
         imports,
         wasi: data.wasi,
         abi: data.abi,
