@@ -26,13 +26,16 @@ export const ROLLBACK_DEFAULTS: Required<RollbackOptions> = {
 };
 
 /**
- * How many standard deviations above the predecessor's rate the new rate must be: enough that
- * a version with the same rate is rolled back by chance about once in tens of thousands of
- * deploys, while a version failing every call is caught within its first `minCalls`.
+ * How many standard errors the new rate must be above the predecessor's plus `maxRateIncrease`.
+ * Simulated (test/rollback-policy.test.ts): a version failing as often as its predecessor (8%,
+ * 150 calls each) was rolled back in none of 20,000 deploys (4 in 10,000 when the predecessor
+ * served only 30 calls), while one going from 5% to 30% was caught within ~44 calls and one
+ * failing every call within its first `minCalls`.
  */
-const SIGNIFICANCE = 4;
-/** The predecessor's rate is taken as at least this when judging the chance of a fluke. */
+const SIGNIFICANCE = 3;
+/** Failure rates are taken as at least this (and at most 1 − this) for their spread. */
 const RATE_FLOOR = 0.02;
+const clamp = (rate: number) => Math.min(Math.max(rate, RATE_FLOOR), 1 - RATE_FLOOR);
 
 /** Checks `rollback` options; returns them with defaults, or undefined when disabled. */
 export function rollbackOptions(value: unknown): Required<RollbackOptions> | undefined {
@@ -106,15 +109,16 @@ export function missingFunctions(current: CompiledModule, next: CompiledModule):
 /**
  * Watches a freshly deployed version for its first `minUptimeMs` of traffic, keeping the version
  * it replaced so it can be restored. Once it has served `minCalls` calls, it is due for rollback
- * when its failure rate exceeds `baseline` (the predecessor's rate) by more than
- * `maxRateIncrease`, and by more than chance explains (SIGNIFICANCE standard deviations).
+ * when its failure rate exceeds the `baseline` rate (its predecessor's calls and failures) by
+ * more than `maxRateIncrease`, and by more than chance explains: a two-proportion test, since
+ * both rates are estimates (a predecessor that served 30 calls says little about its rate).
  */
 export class RollbackWatch {
   readonly version: number;
   readonly hash: string;
   readonly previous: { compiled: CompiledModule; hash: string };
-  /** The failure rate of the versions before this one. */
-  readonly baseline: number;
+  /** Calls and failures of the versions before this one (none: rate 0). */
+  readonly baseline: FailureRate;
   readonly outcomes = new FailureRate();
   readonly #since = Date.now();
   readonly #options: Required<RollbackOptions>;
@@ -123,7 +127,7 @@ export class RollbackWatch {
     version: number,
     hash: string,
     previous: { compiled: CompiledModule; hash: string },
-    baseline: number,
+    baseline: FailureRate,
     options: Required<RollbackOptions>,
   ) {
     this.version = version;
@@ -144,9 +148,14 @@ export class RollbackWatch {
     this.outcomes.record(failed);
     const { calls, failures, rate } = this.outcomes;
     if (!failed || calls < this.#options.minCalls) return false;
-    if (rate - this.baseline <= this.#options.maxRateIncrease) return false;
-    const p = Math.min(Math.max(this.baseline, RATE_FLOOR), 1 - RATE_FLOOR);
-    const deviations = (failures - calls * p) / Math.sqrt(calls * p * (1 - p));
-    return deviations >= SIGNIFICANCE;
+    const before = this.baseline;
+    // Is the rate above the predecessor's plus the tolerance by more than chance explains? Both
+    // rates are estimates: the spread counts the predecessor's few calls as well as these.
+    const bound = before.rate + this.#options.maxRateIncrease;
+    if (rate <= bound) return false;
+    const q = clamp(bound);
+    const p = clamp(before.rate);
+    const spread = (q * (1 - q)) / calls + (before.calls > 0 ? (p * (1 - p)) / before.calls : 0);
+    return (rate - bound) / Math.sqrt(spread) >= SIGNIFICANCE;
   }
 }

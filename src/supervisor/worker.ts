@@ -169,8 +169,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #rollback: Required<RollbackOptions> | undefined;
   /** Calls and failures of the version being served, the baseline for the next one. */
   #health = new FailureRate();
-  /** Failure rate of the last version that served enough calls to tell (0 before any). */
-  #baseline = 0;
+  /** Calls and failures of the last version that served enough calls to tell (none at first). */
+  #baseline = new FailureRate();
   /** Content that was rolled back; not loaded again until the file changes to something else. */
   #rejectedHash: string | undefined;
   readonly #probe: ThreadData['probe'];
@@ -487,7 +487,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#rejectedHash = undefined;
     const rollback = this.#rollback;
     // The version it replaced is the yardstick, if it served enough calls to tell its rate.
-    if (this.#health.calls >= (rollback?.minCalls ?? Infinity)) this.#baseline = this.#health.rate;
+    if (this.#health.calls >= (rollback?.minCalls ?? Infinity)) this.#baseline = this.#health;
     this.#health = new FailureRate();
     // The same content again (a touch, a copy) has nothing new to judge.
     this.#rollbackWatch =
@@ -530,11 +530,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#rollbackWatch = undefined;
     const { calls, failures } = watch.outcomes;
     debug(
-      'version %d failed %d of %d calls (predecessor rate %d): rolling back',
+      'version %d failed %d of %d calls (predecessor: %d of %d): rolling back',
       watch.version,
       failures,
       calls,
-      watch.baseline,
+      watch.baseline.failures,
+      watch.baseline.calls,
     );
     this.#reloads
       .run(async () => {
@@ -550,7 +551,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
           restoredHash: watch.previous.hash,
           calls,
           failures,
-          baselineRate: watch.baseline,
+          baselineRate: watch.baseline.rate,
         });
       })
       .catch((error: unknown) =>
