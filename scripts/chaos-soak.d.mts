@@ -31,7 +31,11 @@ export interface ChaosSoakOptions {
   mix?: Partial<Record<Exclude<ChaosKind, 'echo'>, number>>;
   /** A call not settled after this long is reported as unsettled and no longer waited for. Default: 20000. */
   callDeadlineMs?: number;
-  /** Calls settled before "RSS after warm-up" is measured. Default: a tenth of `calls`. */
+  /**
+   * Calls settled before "RSS after warm-up" is measured. Default: a third of `calls` (RSS reaches
+   * its plateau there: V8 sizes its young generation up and allocator arenas fill with threads
+   * being replaced; neither is a leak).
+   */
   warmupCalls?: number;
   /** Progress lines. Default: none. */
   log?: (line: string) => void;

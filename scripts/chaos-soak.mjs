@@ -149,7 +149,7 @@ export async function runChaosSoak(options = {}) {
     deployEveryMs = 100,
     mix = DEFAULT_MIX,
     callDeadlineMs = 20_000,
-    warmupCalls = Math.ceil(calls / 10),
+    warmupCalls = Math.ceil(calls / 3),
     log = () => {},
     trace = () => {},
   } = options;
