@@ -16,8 +16,15 @@ describe('ThreadLink', () => {
       () => undefined,
       (call, error) => unsendable.push({ call, error: error.name }),
     );
-    const good = { link: undefined, slot: -1 };
-    const bad = { link: undefined, slot: -1 };
+    const call = () => ({
+      slot: -1,
+      attach(_link: unknown, slot: number) {
+        this.slot = slot;
+      },
+      detach() {},
+    });
+    const good = call();
+    const bad = call();
     const task = (input: unknown) =>
       ({
         fn: 'echo',

@@ -13,11 +13,14 @@ import type {
 import { stagingBuffers } from './staging-buffers.js';
 import type { ThreadPool } from './thread-pool.js';
 
-/** What a link needs to know of a call. */
+/** What a link needs of a call: the slot it gave it, and to tell it when it takes or lets go. */
 export interface LinkedCall {
+  readonly slot: number;
+  /** The link posted the call in `slot`. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  link: ThreadLink<any> | undefined;
-  slot: number;
+  attach(link: ThreadLink<any>, slot: number): void;
+  /** The link let go of the call (withdrawn, answered, or its thread is gone). */
+  detach(): void;
 }
 
 /**
@@ -97,8 +100,7 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   post(call: C, task: ThreadTask, transfer: ArrayBuffer[]): void {
     const slot = this.#free.pop()!;
     this.slots.queue(slot);
-    call.link = this;
-    call.slot = slot;
+    call.attach(this, slot);
     if (this.#calls.size === 0) this.#port.ref();
     this.#calls.set(slot, call);
     if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
@@ -200,7 +202,7 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     for (const settle of this.#preparing.values()) settle(undefined);
     this.#preparing.clear();
     const calls = [...this.#calls.values()];
-    for (const call of calls) call.link = undefined;
+    for (const call of calls) call.detach();
     this.#calls.clear();
     this.#port.close();
     return calls;
@@ -233,7 +235,7 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
 
   #forget(call: C): void {
     if (this.#calls.get(call.slot) === call) this.#calls.delete(call.slot);
-    call.link = undefined;
+    call.detach();
     this.#unrefIfIdle();
   }
 

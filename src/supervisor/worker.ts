@@ -10,14 +10,11 @@ import { debuglog } from 'node:util';
 import { SerialQueue } from '../bridge/serial-queue.js';
 import {
   AbortError,
-  CallTimeoutError,
   deserializeError,
   InvalidArgumentError,
   QueueFullError,
-  QueueTimeoutError,
   ReloadRejectedError,
   WasmtubeError,
-  WorkerExitedError,
   WorkerNotFoundError,
   WorkerStoppedError,
 } from '../errors.js';
@@ -70,6 +67,8 @@ import type {
   WorkerStats,
 } from './worker-types.js';
 import { ThreadLink } from './thread-link.js';
+import { PendingCall, type StopReason } from './pending-call.js';
+import { callInfo, stopError } from './call-errors.js';
 import { ThreadPool } from './thread-pool.js';
 import { WasmFileWatcher } from './watcher.js';
 
@@ -78,33 +77,6 @@ type CallRequest =
   | { input: CallInput }
   | { typed: NonNullable<ThreadTask['typed']> }
   | { run: NonNullable<ThreadTask['run']> };
-
-interface PendingCall {
-  fn: string;
-  input: CallInput | undefined;
-  returns: ResultKind | undefined;
-  /** Where a bytes or RGB result is copied when it fits (`options.resultBuffer`). */
-  resultBuffer: Uint8Array | undefined;
-  typed: ThreadTask['typed'];
-  run: ThreadTask['run'];
-  timeoutMs: number;
-  queueTimeoutMs: number;
-  retriesLeft: number;
-  createdAt: number;
-  attempts: number;
-  /** The thread link the call is posted to, and its slot there; undefined while queued here. */
-  link: ThreadLink<PendingCall> | undefined;
-  slot: number;
-  /** The last thread the call was posted to. */
-  threadId: number;
-  abortReason: 'timeout' | 'queue-timeout' | 'user' | 'stopped' | 'failed' | 'requeue' | undefined;
-  userSignal: AbortSignal | undefined;
-  onUserAbort: (() => void) | undefined;
-  /** Called with the result, or with `{ result, info }` when `withInfo`. */
-  resolve: (value: unknown) => void;
-  withInfo: boolean;
-  reject: (error: unknown) => void;
-}
 
 const debug = debuglog('wasmtube');
 /** An idle thread takes calls waiting behind a call that has run longer than this. */
@@ -593,7 +565,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         request,
         options,
         withInfo,
-        resolve as PendingCall['resolve'],
+        resolve as (value: unknown) => void,
         reject,
       );
       if (call) this.#submit(call);
@@ -605,8 +577,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     request: CallRequest,
     options: WorkerCallOptions,
     withInfo: boolean,
-    resolve: PendingCall['resolve'],
-    reject: PendingCall['reject'],
+    resolve: (value: unknown) => void,
+    reject: (error: unknown) => void,
   ): PendingCall | undefined {
     try {
       if (this.#state === 'failed') throw this.#failure!;
@@ -645,32 +617,24 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       if ('typed' in request && !Array.isArray(request.typed.args)) {
         throw new InvalidArgumentError('call() takes its arguments as an array.');
       }
-      const call: PendingCall = {
-        fn,
-        input: payload?.input,
-        returns: payload?.returns,
-        resultBuffer,
-        typed: 'typed' in request ? request.typed : undefined,
-        run: 'run' in request ? request.run : undefined,
-        timeoutMs,
-        queueTimeoutMs,
-        retriesLeft: retry,
-        createdAt: epochNow(),
-        attempts: 0,
-        link: undefined,
-        slot: -1,
-        threadId: 0,
-        abortReason: undefined,
-        userSignal: signal,
-        onUserAbort: undefined,
+      const call = new PendingCall(
+        {
+          fn,
+          input: payload?.input,
+          returns: payload?.returns,
+          resultBuffer,
+          typed: 'typed' in request ? request.typed : undefined,
+          run: 'run' in request ? request.run : undefined,
+          timeoutMs,
+          queueTimeoutMs,
+          retries: retry,
+          signal,
+          withInfo,
+        },
         resolve,
         reject,
-        withInfo,
-      };
-      if (signal) {
-        call.onUserAbort = () => this.#abort(call, 'user');
-        signal.addEventListener('abort', call.onUserAbort, { once: true });
-      }
+      );
+      call.listenForAbort(() => this.#abort(call, 'user'));
       this.#inflight.add(call);
       if (call.queueTimeoutMs > 0) this.#queueTimeouts++;
       this.#startWatchdog();
@@ -683,7 +647,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   }
 
   #submit(call: PendingCall, front = false): void {
-    call.abortReason = undefined;
     if (front) this.#queue.unshift(call);
     else this.#queue.push(call);
     this.#pump();
@@ -695,8 +658,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       const link = this.#leastLoaded();
       if (!link) return;
       const call = this.#queue.shift()!;
-      call.attempts++;
-      call.threadId = link.threadId;
       const { task, transfer } = toTask(call);
       link.post(call, task, transfer);
     }
@@ -750,8 +711,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       if (idle.capacity === 0) break;
       if (!call.link?.withdraw(call)) continue;
       const { task, transfer } = toTask(call);
-      call.attempts++;
-      call.threadId = idle.threadId;
       idle.post(call, task, transfer);
     }
   }
@@ -809,10 +768,10 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * running it again could repeat its effects.
    */
   #onCallLost(call: PendingCall, state: SlotState, exitCode: number): void {
-    const reason = call.abortReason;
+    const reason = call.stopReason;
     const active = this.#state === 'running' || this.#state === 'stopping';
     const started = state !== SlotState.Queued;
-    if (!started && (reason === undefined || reason === 'requeue') && active) {
+    if (!started && reason === undefined && active) {
       return this.#submit(call, true);
     }
     const unfinished = state === SlotState.Running || state === SlotState.Killed;
@@ -821,64 +780,14 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       return this.#submit(call, true);
     }
     const cause = new Error(`worker thread exited with code: ${exitCode}`);
-    this.#settle(call, this.#rejectionError(call, reason, started, cause));
-  }
-
-  #rejectionError(
-    call: PendingCall,
-    reason: PendingCall['abortReason'],
-    started: boolean,
-    cause: unknown,
-  ): WasmtubeError {
-    const details = { fn: call.fn, threadId: call.threadId || undefined };
-    switch (reason) {
-      case 'timeout':
-        return new CallTimeoutError(
-          `${call.fn} ran longer than ${call.timeoutMs} ms, so its thread was terminated and ` +
-            `replaced. Raise timeoutMs if the work is legitimately slow.`,
-          { details: { ...details, timeoutMs: call.timeoutMs } },
-        );
-      case 'queue-timeout':
-        return new QueueTimeoutError(
-          `${call.fn} waited longer than ${call.queueTimeoutMs} ms for a thread and was not run. ` +
-            `Add threads, lower the load, or raise queueTimeoutMs.`,
-          { details: { ...details, queueTimeoutMs: call.queueTimeoutMs } },
-        );
-      case 'user':
-        return new AbortError(
-          started
-            ? `${call.fn} was aborted while running; its thread was terminated and replaced.`
-            : `${call.fn} was aborted before it ran.`,
-          { cause: call.userSignal?.reason, details },
-        );
-      case 'failed':
-        return this.#failure!;
-      case 'stopped':
-      case 'requeue':
-        return new WorkerStoppedError(
-          `The worker stopped before ${call.fn} finished (stop's timeoutMs ran out).`,
-          { details },
-        );
-      default:
-        return new WorkerExitedError(
-          `The thread running ${call.fn} died (${(cause as Error)?.message ?? String(cause)}); ` +
-            `it was replaced. Pass retry: n for idempotent calls to run them again.`,
-          { cause, details },
-        );
-    }
+    this.#settle(call, stopError(call, reason, started, cause, this.#failure));
   }
 
   #settle(call: PendingCall, error: unknown, value?: unknown): void {
-    if (!this.#inflight.delete(call)) return;
-    if (call.onUserAbort) call.userSignal!.removeEventListener('abort', call.onUserAbort);
+    if (!this.#inflight.delete(call) || !call.settle(error, value)) return;
     const latency = epochNow() - call.createdAt;
-    if (error === undefined) {
-      this.#stats.succeeded(latency);
-      call.resolve(value);
-    } else {
-      this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', latency);
-      call.reject(error);
-    }
+    if (error === undefined) this.#stats.succeeded(latency);
+    else this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', latency);
     if (call.queueTimeoutMs > 0) this.#queueTimeouts--;
     for (const pool of this.#retiring) this.#maybeRetire(pool);
     if (this.#inflight.size === 0) {
@@ -896,30 +805,30 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   /**
    * Stops a call for `reason`. Queued here or not started on its thread: it is withdrawn and
-   * settles now (or, for `requeue`, goes back to the front of the queue). Running: only
-   * terminating its thread stops a wasm call; it settles when the thread's exit is seen. Already
-   * finished on its thread: nothing happens, its result is on its way. True if it took effect.
+   * settles now. Running: only terminating its thread stops a wasm call; it settles when the
+   * thread's exit is seen. Already finished on its thread: nothing happens, its result is on its
+   * way. True if it took effect.
    */
-  #abort(call: PendingCall, reason: NonNullable<PendingCall['abortReason']>): boolean {
-    if (call.abortReason !== undefined || !this.#inflight.has(call)) return false;
+  #abort(call: PendingCall, reason: StopReason): boolean {
+    if (call.stopReason !== undefined || call.settled) return false;
     const link = call.link;
-    const withdrawn = link ? link.withdraw(call) : this.#queueRemove(call);
-    if (withdrawn) {
-      if (reason === 'requeue') {
-        this.#submit(call, true);
-      } else {
-        call.abortReason = reason;
-        this.#settle(call, this.#rejectionError(call, reason, false, undefined));
-      }
+    if (link ? link.withdraw(call) : this.#queueRemove(call)) {
+      call.stopReason = reason;
+      this.#settle(call, stopError(call, reason, false, undefined, this.#failure));
       return true;
     }
-    if (!link || reason === 'requeue' || reason === 'queue-timeout') return false; // running: let it be
+    if (!link || reason === 'queue-timeout') return false; // running: let it be
     // Claimed atomically against the thread finishing it: a finished call's thread is left alone.
     if (!link.kill(call)) return false;
-    call.abortReason = reason;
+    call.stopReason = reason;
     this.#expectedExits.set(link.threadId, reason === 'timeout' ? 'timeout' : 'abort');
     link.pool.terminate(link.threadId);
     return true;
+  }
+
+  /** Moves a call its thread has not started to the front of the queue (a pool swap). */
+  #requeue(call: PendingCall): void {
+    if (call.link?.withdraw(call)) this.#submit(call, true);
   }
 
   // ---- watchdog: timeouts, thread health ----
@@ -937,7 +846,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const now = epochNow();
     for (const link of this.#links.values()) {
       for (const call of link.calls()) {
-        if (call.abortReason !== undefined) continue;
+        if (call.stopReason !== undefined) continue;
         const state = link.slots.state(call.slot);
         if (state === SlotState.Queued) this.#checkQueueTimeout(call, now);
         else if (
@@ -1180,7 +1089,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#version = version;
     this.#retiring.add(old);
     for (const call of this.#inflight) {
-      if (call.link?.pool === old && !this.#started(call)) this.#abort(call, 'requeue');
+      if (call.link?.pool === old && !this.#started(call)) this.#requeue(call);
     }
     this.#maybeRetire(old);
     this.#pump();
@@ -1260,14 +1169,14 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       for (const call of this.#closeLinks(pool)) {
         this.#settle(
           call,
-          this.#rejectionError(call, call.abortReason ?? 'stopped', true, undefined),
+          stopError(call, call.stopReason ?? 'stopped', true, undefined, this.#failure),
         );
       }
     }
     for (const call of this.#queue.splice(0)) {
       this.#settle(
         call,
-        this.#rejectionError(call, call.abortReason ?? 'stopped', false, undefined),
+        stopError(call, call.stopReason ?? 'stopped', false, undefined, this.#failure),
       );
     }
     await Promise.all(pools.map((pool) => pool.destroy()));
@@ -1276,18 +1185,4 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
 function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-function callInfo(call: PendingCall, info: ThreadResponse['info']): CallInfo {
-  return {
-    version: info.version,
-    threadId: info.threadId,
-    queuedMs: Math.max(0, info.startedAt - call.createdAt),
-    runMs: info.finishedAt - info.startedAt,
-    startedAt: info.startedAt,
-    finishedAt: info.finishedAt,
-    attempts: call.attempts,
-    ...(info.stdout !== undefined && { stdout: info.stdout }),
-    ...(info.stderr !== undefined && { stderr: info.stderr }),
-  };
 }
