@@ -66,10 +66,10 @@ import type {
   WorkerState,
   WorkerStats,
 } from './worker-types.js';
-import { ThreadLink } from './thread-link.js';
+import type { ThreadLink } from './thread-link.js';
 import { PendingCall, type StopReason } from './pending-call.js';
 import { callInfo, stopError } from './call-errors.js';
-import { ThreadPool } from './thread-pool.js';
+import { ThreadTable, type ThreadExit } from './thread-table.js';
 import { WasmFileWatcher } from './watcher.js';
 
 /** What a call asks a thread to do. */
@@ -117,16 +117,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #queue: PendingCall[] = [];
   /** Calls in flight that have a queue timeout. */
   #queueTimeouts = 0;
-  /** Every thread's call channel, by thread id. */
-  readonly #links = new Map<number, ThreadLink<PendingCall>>();
-  readonly #retiring = new Set<ThreadPool>();
-  /** Threads we terminated on purpose, so their exits are not crashes. */
-  readonly #expectedExits = new Map<number, RestartReason>();
+  /** The pools of threads and their call channels. */
+  readonly #table: ThreadTable;
   /** Numbers in-place reloads, so a thread's answer is matched to its reload. */
   #swapIds = 0;
   #compiled: CompiledModule;
   #version = 0;
-  #pool!: ThreadPool;
   #state: WorkerState = 'running';
   #failure: WasmtubeError | undefined;
   #watchdog: NodeJS.Timeout | undefined;
@@ -164,6 +160,35 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#rollback = rollbackOptions(options.rollback);
     this.#supervisor =
       options.supervisor ?? new Supervisor({ name: options.name, ...options.supervision });
+    this.#table = new ThreadTable(
+      {
+        threads,
+        spares: this.#options.spareThreads,
+        startTimeoutMs: this.#options.startTimeoutMs,
+        resourceLimits: options.resourceLimits,
+      },
+      {
+        onLink: (link) => {
+          // It started before its pool switched versions in place: it switches before serving.
+          if (link.version !== link.pool.version && link.pool === this.#table.pool) {
+            this.#catchUp(link);
+          }
+          this.#pump();
+        },
+        onResponse: (call, response, link) => this.#onResponse(call, response, link),
+        onUnsendable: (call, error) =>
+          this.#settle(
+            call,
+            new InvalidArgumentError(
+              `The input of ${call.fn} could not be sent to a thread (${error.message}). ` +
+                `Pass plain data: JSON values, Uint8Arrays, numbers and strings.`,
+              { cause: error, details: { fn: call.fn } },
+            ),
+          ),
+        onExit: (exit) => this.#onThreadExit(exit),
+        onHostChannel: (port, buffer) => serveHostChannel(port, buffer, this.#mainThreadFunctions),
+      },
+    );
   }
 
   /**
@@ -180,13 +205,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const worker = new Worker(options, compiled, sha256(bytes), threads);
     if (worker.#name !== undefined) register(worker.#name, worker);
     try {
-      worker.#pool = await worker.#startPool(compiled, 0);
+      worker.#table.serveWith(await worker.#table.start(worker.#threadData(compiled, 0)));
       if (options.wasmFile !== undefined && options.watch !== false) {
         await worker.#watch(options.wasmFile);
       }
     } catch (error) {
       if (worker.#name !== undefined) unregister(worker.#name, worker);
-      await worker.#pool?.destroy();
+      await worker.#table.closeAll().ended;
       await worker.#watcher?.close();
       throw error;
     }
@@ -346,7 +371,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     let running = 0;
     for (const call of this.#inflight) if (this.#started(call)) running++;
     const s = this.#stats;
-    const pool = this.#state === 'running' || this.#state === 'stopping' ? this.#pool : undefined;
+    const pool =
+      this.#state === 'running' || this.#state === 'stopping' ? this.#table.pool : undefined;
     return {
       name: this.#name,
       state: this.#state,
@@ -667,22 +693,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   #leastLoaded(): ThreadLink<PendingCall> | undefined {
     let best: ThreadLink<PendingCall> | undefined;
     let width = this.#width.width;
-    for (const link of this.#activeLinks()) {
+    for (const link of this.#table.active()) {
       if (width-- === 0) break;
       if (link.capacity === 0) continue;
       if (!best || link.load < best.load) best = link;
     }
     return best;
-  }
-
-  /** The current pool's serving threads: the first `threads` to start; the rest are spares. */
-  *#activeLinks(): Generator<ThreadLink<PendingCall>> {
-    let active = 0;
-    for (const link of this.#links.values()) {
-      if (link.pool !== this.#pool || !link.serving) continue;
-      if (active++ >= this.#threads) return;
-      yield link;
-    }
   }
 
   /**
@@ -691,7 +707,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    */
   #rebalance(idle: ThreadLink<PendingCall>): void {
     if (this.#queue.length > 0 || idle.load > 0) return;
-    const index = [...this.#activeLinks()].indexOf(idle);
+    const index = [...this.#table.active()].indexOf(idle);
     if (index < 0) return;
     // A thread outside the dispatch width steals only from a thread stuck on a call: one
     // preempted for a moment on a busy machine is no reason to wake it.
@@ -700,8 +716,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     // first. Behind short calls they are better left where they are: moving costs a message.
     const waiting: PendingCall[] = [];
     const now = epochNow();
-    for (const link of this.#links.values()) {
-      if (link === idle || link.load < 2 || !this.#busyFor(link, now, after)) continue;
+    for (const link of this.#table.links()) {
+      if (link === idle || link.load < 2 || !this.#table.busyFor(link, now, after)) continue;
       for (const call of link.calls()) {
         if (!this.#started(call)) waiting.push(call);
       }
@@ -713,16 +729,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       const { task, transfer } = toTask(call);
       idle.post(call, task, transfer);
     }
-  }
-
-  /** The link's thread has been running its current call for more than `ms`. */
-  #busyFor(link: ThreadLink<PendingCall>, now: number, ms: number): boolean {
-    for (const call of link.calls()) {
-      if (link.slots.state(call.slot) === SlotState.Running) {
-        return now - link.slots.startedAt(call.slot) > ms;
-      }
-    }
-    return false;
   }
 
   /** The call has started (or finished) on its thread. */
@@ -789,7 +795,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     if (error === undefined) this.#stats.succeeded(latency);
     else this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', latency);
     if (call.queueTimeoutMs > 0) this.#queueTimeouts--;
-    for (const pool of this.#retiring) this.#maybeRetire(pool);
+    this.#table.retireIdle();
     if (this.#inflight.size === 0) {
       this.#stopWatchdog();
       this.emit('drain');
@@ -821,8 +827,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     // Claimed atomically against the thread finishing it: a finished call's thread is left alone.
     if (!link.kill(call)) return false;
     call.stopReason = reason;
-    this.#expectedExits.set(link.threadId, reason === 'timeout' ? 'timeout' : 'abort');
-    link.pool.terminate(link.threadId);
+    this.#table.terminate(link, reason === 'timeout' ? 'timeout' : 'abort');
     return true;
   }
 
@@ -844,7 +849,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #tick(): void {
     const now = epochNow();
-    for (const link of this.#links.values()) {
+    for (const link of this.#table.links()) {
       for (const call of link.calls()) {
         if (call.stopReason !== undefined) continue;
         const state = link.slots.state(call.slot);
@@ -862,7 +867,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       }
     }
     // A thread that went idle before its neighbour's call had run long enough to take work from.
-    for (const link of this.#activeLinks()) if (link.load === 0) this.#rebalance(link);
+    for (const link of this.#table.active()) if (link.load === 0) this.#rebalance(link);
     this.#widenIfStuck(now);
     // Only calls with a queue timeout need looking at in the (possibly long) queue.
     if (this.#queueTimeouts > 0) {
@@ -877,9 +882,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     if (narrow >= this.#threads) return;
     let stuck = false;
     let index = 0;
-    for (const link of this.#activeLinks()) {
+    for (const link of this.#table.active()) {
       if (index++ === narrow) break;
-      if (this.#busyFor(link, now, WIDEN_AFTER_MS)) stuck = true;
+      if (this.#table.busyFor(link, now, WIDEN_AFTER_MS)) stuck = true;
     }
     if (this.#width.setStuck(stuck)) this.#pump();
   }
@@ -896,7 +901,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * report a crash and replace the whole pool.
    */
   #checkThreads(now: number): void {
-    const pool = this.#pool;
+    const pool = this.#table.pool;
     pool.trackThreads();
     if (this.#state !== 'running' || this.#recovering || pool.threadsAlive >= pool.threads) {
       this.#degradedSince = undefined;
@@ -915,9 +920,10 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   // ---- pools ----
 
-  async #startPool(compiled: CompiledModule, version: number): Promise<ThreadPool> {
+  /** What every thread of a pool serving `compiled` as `version` starts with. */
+  #threadData(compiled: CompiledModule, version: number): ThreadData {
     const options = this.#options;
-    const data: ThreadData = {
+    return {
       compiled,
       version,
       resultHeadroomBytes: options.resultHeadroomBytes,
@@ -937,48 +943,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       remoteHost: options.hostFunctions && hostSignatures(options.hostFunctions),
       remoteWapc: options.hostCall !== undefined || options.logger !== undefined,
     };
-    const pool = new ThreadPool({
-      data,
-      threads: this.#threads + options.spareThreads,
-      startTimeoutMs: options.startTimeoutMs,
-      resourceLimits: options.resourceLimits,
-    });
-    pool.on('thread-exit', (threadId, exitCode) => this.#onThreadExit(pool, threadId, exitCode));
-    pool.on('call-channel', (threadId, version, port, slots) => {
-      const link = new ThreadLink<PendingCall>(
-        pool,
-        threadId,
-        version,
-        port,
-        slots,
-        (call, response) => this.#onResponse(call, response, link),
-        (call, error) =>
-          this.#settle(
-            call,
-            new InvalidArgumentError(
-              `The input of ${call.fn} could not be sent to a thread (${error.message}). ` +
-                `Pass plain data: JSON values, Uint8Arrays, numbers and strings.`,
-              { cause: error, details: { fn: call.fn } },
-            ),
-          ),
-      );
-      this.#links.set(threadId, link);
-      // It started before its pool switched versions in place: it switches before serving.
-      if (version !== pool.version && pool === this.#pool) this.#catchUp(link);
-      this.#pump();
-    });
-    pool.on('host-channel', (port, buffer) =>
-      serveHostChannel(port, buffer, this.#mainThreadFunctions),
-    );
-    pool.on('thread-error', () => undefined); // its exit is reported and handled as a crash
-    try {
-      // Spares finish starting while the pool already serves.
-      await pool.whenReady(options.startTimeoutMs, this.#threads);
-    } catch (error) {
-      await pool.destroy();
-      throw error;
-    }
-    return pool;
   }
 
   /** Serves a new version: in the running threads if they switch in time, else on new threads. */
@@ -994,8 +958,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * with a long call, or exited before answering: then the pools are swapped instead. Rejects with the new version's error.
    */
   async #swapInPlace(compiled: CompiledModule, version: number): Promise<boolean> {
-    const pool = this.#pool;
-    const links = [...this.#links.values()].filter((link) => link.pool === pool);
+    const pool = this.#table.pool;
+    const links = this.#table.linksOf(pool);
     if (links.length === 0) return false;
     const id = ++this.#swapIds;
     let timer: NodeJS.Timeout | undefined;
@@ -1014,7 +978,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     } finally {
       clearTimeout(timer);
     }
-    if (this.#state !== 'running' || this.#pool !== pool) {
+    if (this.#state !== 'running' || this.#table.pool !== pool) {
       for (const link of links) link.abort(id);
       return true; // nothing left to switch: the reload sees its version did not come
     }
@@ -1030,8 +994,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#compiled = compiled;
     this.#version = version;
     // Threads that finished starting during the prepare step have the previous version.
-    for (const link of this.#links.values()) {
-      if (link.pool === pool && link.version !== version && !links.includes(link)) {
+    for (const link of this.#table.linksOf(pool)) {
+      if (link.version !== version && !links.includes(link)) {
         this.#catchUp(link);
       }
     }
@@ -1070,60 +1034,31 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       (error: unknown) => {
         debug('thread %d could not switch to version %d: %s', link.threadId, version, error);
         link.abort(id);
-        this.#expectedExits.set(link.threadId, 'reload');
-        pool.terminate(link.threadId);
+        this.#table.terminate(link, 'reload');
       },
     );
   }
 
   /** Brings up a new pool, routes new calls to it, re-queues calls not started on the old one. */
   async #swapPool(compiled: CompiledModule, version: number): Promise<void> {
-    const next = await this.#startPool(compiled, version);
+    const next = await this.#table.start(this.#threadData(compiled, version));
     if (this.#state !== 'running') {
       await next.destroy();
       return;
     }
-    const old = this.#pool;
-    this.#pool = next;
+    const old = this.#table.serveWith(next);
     this.#compiled = compiled;
     this.#version = version;
-    this.#retiring.add(old);
     for (const call of this.#inflight) {
       if (call.link?.pool === old && !this.#started(call)) this.#requeue(call);
     }
-    this.#maybeRetire(old);
+    this.#table.retireIdle();
     this.#pump();
   }
 
-  #maybeRetire(pool: ThreadPool): void {
-    // Scans threads, not calls: this runs as each call settles while a reload drains.
-    for (const link of this.#links.values()) if (link.pool === pool && link.load > 0) return;
-    this.#retiring.delete(pool);
-    this.#closeLinks(pool);
-    void pool.destroy();
-  }
-
-  /** Closes the call channels of a pool whose threads are being terminated. */
-  #closeLinks(pool: ThreadPool): PendingCall[] {
-    const lost: PendingCall[] = [];
-    for (const [threadId, link] of this.#links) {
-      if (link.pool !== pool) continue;
-      this.#links.delete(threadId);
-      lost.push(...link.close());
-    }
-    return lost;
-  }
-
-  #onThreadExit(pool: ThreadPool, threadId: number, exitCode: number): void {
-    const planned = this.#expectedExits.get(threadId);
-    this.#expectedExits.delete(threadId);
-    const link = this.#links.get(threadId);
-    this.#links.delete(threadId);
-    if (link) {
-      const lost = link.close().map((call) => ({ call, state: link.slots.state(call.slot) }));
-      for (const { call, state } of lost) this.#onCallLost(call, state, exitCode);
-    }
-    const retired = pool !== this.#pool || this.#state !== 'running';
+  #onThreadExit({ pool, threadId, exitCode, planned, link, lost }: ThreadExit): void {
+    for (const { call, state } of lost) this.#onCallLost(call, state, exitCode);
+    const retired = pool !== this.#table.pool || this.#state !== 'running';
     this.emit('exit', { threadId, exitCode, expected: planned !== undefined || retired });
     if (retired) return;
     this.#stats.restarts++;
@@ -1162,16 +1097,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     await this.#watcher?.close();
     if (this.#name !== undefined) unregister(this.#name, this);
     this.#supervisor.remove(this);
-    const pools = [this.#pool, ...this.#retiring].filter((pool) => pool !== undefined);
-    this.#retiring.clear();
     // Calls still on these threads end with them: say why, as the thread exits go unreported.
-    for (const pool of pools) {
-      for (const call of this.#closeLinks(pool)) {
-        this.#settle(
-          call,
-          stopError(call, call.stopReason ?? 'stopped', true, undefined, this.#failure),
-        );
-      }
+    const { lost, ended } = this.#table.closeAll();
+    for (const call of lost) {
+      this.#settle(
+        call,
+        stopError(call, call.stopReason ?? 'stopped', true, undefined, this.#failure),
+      );
     }
     for (const call of this.#queue.splice(0)) {
       this.#settle(
@@ -1179,7 +1111,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         stopError(call, call.stopReason ?? 'stopped', false, undefined, this.#failure),
       );
     }
-    await Promise.all(pools.map((pool) => pool.destroy()));
+    await ended;
   }
 }
 
