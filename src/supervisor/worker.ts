@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
 import { describeExports, type ExportInfo } from '../bridge/describe-exports.js';
@@ -7,13 +6,11 @@ import { hostSignatures, type HostFunction, type HostFunctions } from '../bridge
 import type { TypedCallOptions } from '../bridge/typed-call.js';
 import { serveHostChannel, WAPC_CHANNEL } from '../worker/host-channel.js';
 import { debuglog } from 'node:util';
-import { SerialQueue } from '../bridge/serial-queue.js';
 import {
   AbortError,
   deserializeError,
   InvalidArgumentError,
   QueueFullError,
-  ReloadRejectedError,
   WasmtubeError,
   WorkerNotFoundError,
   WorkerStoppedError,
@@ -32,13 +29,7 @@ import { CallStats } from './call-stats.js';
 import { DispatchWidth } from './dispatch-width.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild } from './supervisor.js';
-import {
-  FailureRate,
-  missingFunctions,
-  rollbackOptions,
-  RollbackWatch,
-  type RollbackOptions,
-} from './reload-policy.js';
+import { rollbackOptions } from './reload-policy.js';
 import {
   checkWorkerCall,
   encodeInput,
@@ -70,7 +61,8 @@ import type { ThreadLink } from './thread-link.js';
 import { PendingCall, type StopReason } from './pending-call.js';
 import { callInfo, stopError } from './call-errors.js';
 import { ThreadTable, type ThreadExit } from './thread-table.js';
-import { WasmFileWatcher } from './watcher.js';
+import { VersionSwitch } from './version-switch.js';
+import { Deployer, sha256 } from './deployer.js';
 
 /** What a call asks a thread to do. */
 type CallRequest =
@@ -86,8 +78,6 @@ const STEAL_AFTER_MS = 2;
  * has run a single call this long: a thread the OS preempted for a moment is not stuck.
  */
 const WIDEN_AFTER_MS = 10;
-/** How long a reload waits for every thread to prepare the new version in place. */
-const IN_PLACE_WAIT_MS = 100;
 const STOP_OPTIONS = new Set(['timeoutMs']);
 /** How often in-flight calls are checked against their timeouts. */
 const WATCHDOG_MS = 10;
@@ -119,28 +109,16 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   #queueTimeouts = 0;
   /** The pools of threads and their call channels. */
   readonly #table: ThreadTable;
-  /** Numbers in-place reloads, so a thread's answer is matched to its reload. */
-  #swapIds = 0;
-  #compiled: CompiledModule;
-  #version = 0;
   #state: WorkerState = 'running';
   #failure: WasmtubeError | undefined;
   #watchdog: NodeJS.Timeout | undefined;
   #degradedSince: number | undefined;
   #recovering = false;
   #stopping: Promise<void> | undefined;
-  #hash: string;
-  #watcher: WasmFileWatcher | undefined;
-  readonly #reloads = new SerialQueue();
-  #rollbackWatch: RollbackWatch | undefined;
-  /** Rollback settings with defaults; undefined when rollback is off. */
-  readonly #rollback: Required<RollbackOptions> | undefined;
-  /** Calls and failures of the version being served, the baseline for the next one. */
-  #health = new FailureRate();
-  /** Calls and failures of the last version that served enough calls to tell (none at first). */
-  #baseline = new FailureRate();
-  /** Content that was rolled back; not loaded again until the file changes to something else. */
-  #rejectedHash: string | undefined;
+  /** The module version the threads serve, and how it changes. */
+  readonly #versions: VersionSwitch;
+  /** Reloads, the file watcher and rollback. */
+  readonly #deployer: Deployer;
   readonly #probe: ThreadData['probe'];
 
   private constructor(
@@ -150,14 +128,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     threads: number,
   ) {
     super();
-    this.#hash = hash;
     this.#probe = options.probe && toProbe(options.probe);
     this.#options = { ...DEFAULTS, ...options };
     this.#name = options.name;
     this.#threads = threads;
     this.#width = new DispatchWidth(threads);
-    this.#compiled = compiled;
-    this.#rollback = rollbackOptions(options.rollback);
     this.#supervisor =
       options.supervisor ?? new Supervisor({ name: options.name, ...options.supervision });
     this.#table = new ThreadTable(
@@ -171,7 +146,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         onLink: (link) => {
           // It started before its pool switched versions in place: it switches before serving.
           if (link.version !== link.pool.version && link.pool === this.#table.pool) {
-            this.#catchUp(link);
+            this.#versions.catchUp(link);
           }
           this.#pump();
         },
@@ -187,6 +162,41 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
           ),
         onExit: (exit) => this.#onThreadExit(exit),
         onHostChannel: (port, buffer) => serveHostChannel(port, buffer, this.#mainThreadFunctions),
+      },
+    );
+    this.#versions = new VersionSwitch(
+      this.#table,
+      { compiled, version: 0 },
+      {
+        threadData: (module, version) => this.#threadData(module, version),
+        serving: () => this.#state === 'running',
+        onPoolSwapped: (old) => {
+          for (const call of this.#inflight) {
+            if (call.link?.pool === old && !this.#started(call)) this.#requeue(call);
+          }
+          this.#table.retireIdle();
+          this.#pump();
+        },
+        onThreadReady: () => this.#pump(),
+      },
+    );
+    this.#deployer = new Deployer(
+      this.#versions,
+      hash,
+      {
+        wasmFile: options.wasmFile,
+        maxMemoryMb: options.maxMemoryMb,
+        requireExports: options.requireExports !== false,
+        rollback: rollbackOptions(options.rollback),
+        reloadStabilityMs: options.reloadStabilityMs ?? 30,
+        reloadDebounceMs: options.reloadDebounceMs ?? 10,
+      },
+      {
+        notServing: () => (this.#state === 'running' ? undefined : this.#state),
+        onReload: (result) => this.emit('reload', result),
+        onReloadError: (error) => this.emit('reload-error', error),
+        onRollback: (event) => this.emit('rollback', event),
+        onFailed: (reason, error) => this.#supervisor.reportCrash(this, { reason, error }),
       },
     );
   }
@@ -205,14 +215,14 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const worker = new Worker(options, compiled, sha256(bytes), threads);
     if (worker.#name !== undefined) register(worker.#name, worker);
     try {
-      worker.#table.serveWith(await worker.#table.start(worker.#threadData(compiled, 0)));
+      await worker.#versions.start();
       if (options.wasmFile !== undefined && options.watch !== false) {
-        await worker.#watch(options.wasmFile);
+        await worker.#deployer.watch(options.wasmFile);
       }
     } catch (error) {
       if (worker.#name !== undefined) unregister(worker.#name, worker);
       await worker.#table.closeAll().ended;
-      await worker.#watcher?.close();
+      await worker.#deployer.close();
       throw error;
     }
     worker.#supervisor.add(worker);
@@ -251,7 +261,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   /** Module version being served: 0 at start, +1 per successful reload. */
   get version(): number {
-    return this.#version;
+    return this.#versions.version;
   }
 
   get state(): WorkerState {
@@ -363,7 +373,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   /** The served module's exported functions, signatures and calling conventions. */
   exports(): ExportInfo[] {
-    return describeExports(this.#compiled);
+    return describeExports(this.#versions.compiled);
   }
 
   /** A snapshot of threads, queue and counters. */
@@ -376,7 +386,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     return {
       name: this.#name,
       state: this.#state,
-      version: this.#version,
+      version: this.#versions.version,
       threads: {
         target: this.#threads,
         alive: Math.min(pool?.threadsAlive ?? 0, this.#threads),
@@ -419,7 +429,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   /** sha256 (hex) of the module bytes being served. */
   get hash(): string {
-    return this.#hash;
+    return this.#deployer.hash;
   }
 
   /**
@@ -431,139 +441,16 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * Rejects with `ERR_RELOAD_REJECTED` (the running version keeps serving).
    */
   reload(bytes?: Uint8Array): Promise<ReloadResult> {
-    return this.#reloads.run(() => this.#reload(bytes));
-  }
-
-  async #reload(given: Uint8Array | undefined): Promise<ReloadResult> {
-    const started = performance.now();
-    const from = this.#version;
-    const reject = (message: string, cause?: unknown): never => {
-      throw new ReloadRejectedError(`Version ${from} keeps serving: ${message}`, {
-        cause,
-        details: { version: from, file: this.#options.wasmFile },
-      });
-    };
-    if (this.#state !== 'running') reject(`the worker is ${this.#state}.`);
-    let bytes = given;
-    if (bytes === undefined) {
-      if (this.#options.wasmFile === undefined) {
-        reject('reload() without bytes needs a worker started from wasmFile.');
-      }
-      try {
-        bytes = readWasmFile(this.#options.wasmFile!);
-      } catch (error) {
-        reject(`the file could not be read (${(error as Error).message})`, error);
-      }
-    }
-    const hash = sha256(bytes!);
-    if (hash === this.#rejectedHash) {
-      reject(`this content (${hash.slice(0, 12)}) was rolled back; deploy a different build.`);
-    }
-    let compiled!: CompiledModule;
-    try {
-      compiled = compileModule(bytes!, { maxMemoryMb: this.#options.maxMemoryMb });
-    } catch (error) {
-      reject(`the new module was rejected: ${(error as Error).message}`, error);
-    }
-    if (this.#options.requireExports !== false) {
-      const missing = missingFunctions(this.#compiled, compiled);
-      if (missing.length > 0) {
-        reject(
-          `the new module lacks functions the running version exports: ${missing.join(', ')}. ` +
-            `Pass requireExports: false to allow removing functions.`,
-        );
-      }
-    }
-    const previous = { compiled: this.#compiled, hash: this.#hash };
-    try {
-      await this.#switchVersion(compiled, from + 1);
-    } catch (error) {
-      reject(`the new version did not start: ${(error as Error).message}`, error);
-    }
-    if (this.#version !== from + 1) reject(`the worker stopped during the reload.`);
-    this.#hash = hash;
-    this.#rejectedHash = undefined;
-    const rollback = this.#rollback;
-    // The version it replaced is the yardstick, if it served enough calls to tell its rate.
-    if (this.#health.calls >= (rollback?.minCalls ?? Infinity)) this.#baseline = this.#health;
-    this.#health = new FailureRate();
-    // The same content again (a touch, a copy) has nothing new to judge.
-    this.#rollbackWatch =
-      rollback && hash !== previous.hash
-        ? new RollbackWatch(from + 1, hash, previous, this.#baseline, rollback)
-        : undefined;
-    const result = { from, to: from + 1, hash, durationMs: performance.now() - started };
-    this.emit('reload', result);
-    return result;
-  }
-
-  async #watch(file: string): Promise<void> {
-    const watcher = new WasmFileWatcher(file, {
-      stabilityMs: this.#options.reloadStabilityMs ?? 30,
-      debounceMs: this.#options.reloadDebounceMs ?? 10,
-    });
-    this.#watcher = watcher;
-    watcher.on('change', () => {
-      this.reload().catch((error: WasmtubeError) => this.emit('reload-error', error));
-    });
-    watcher.on('error', (error) =>
-      this.emit(
-        'reload-error',
-        new ReloadRejectedError(`Watching ${file} failed: ${(error as Error).message}`, {
-          cause: error,
-        }),
-      ),
-    );
-    await watcher.whenReady();
-  }
-
-  /**
-   * Counts a call's outcome for its version (`failed`: a trap, timeout or crash); rolls back a
-   * freshly deployed version whose failure rate is clearly above its predecessor's.
-   */
-  #noteOutcome(version: number, failed: boolean): void {
-    if (version === this.#version) this.#health.record(failed);
-    const watch = this.#rollbackWatch;
-    if (!watch?.record(version, failed)) return;
-    this.#rollbackWatch = undefined;
-    const { calls, failures } = watch.outcomes;
-    debug(
-      'version %d failed %d of %d calls (predecessor: %d of %d): rolling back',
-      watch.version,
-      failures,
-      calls,
-      watch.baseline.failures,
-      watch.baseline.calls,
-    );
-    this.#reloads
-      .run(async () => {
-        if (this.#state !== 'running' || this.#version !== watch.version) return;
-        await this.#switchVersion(watch.previous.compiled, this.#version + 1);
-        this.#hash = watch.previous.hash;
-        this.#rejectedHash = watch.hash;
-        this.#health = new FailureRate();
-        this.emit('rollback', {
-          from: watch.version,
-          to: this.#version,
-          hash: watch.hash,
-          restoredHash: watch.previous.hash,
-          calls,
-          failures,
-          baselineRate: watch.baseline.rate,
-        });
-      })
-      .catch((error: unknown) =>
-        this.#supervisor.reportCrash(this, { reason: 'rollback failed', error }),
-      );
+    return this.#deployer.reload(bytes);
   }
 
   /** Supervisor hook: replaces every thread (fresh instances), without losing calls. */
   async restart(_reason: string): Promise<void> {
     if (this.#state !== 'running') return;
     // Through the reload queue: a restart and a reload never swap pools at the same time.
-    await this.#reloads.run(() => this.#swapPool(this.#compiled, this.#version));
+    await this.#deployer.replaceThreads();
     this.#stats.restarts++;
-    this.emit('restart', { reason: 'supervisor', version: this.#version });
+    this.emit('restart', { reason: 'supervisor', version: this.#versions.version });
   }
 
   /** Supervisor hook: gives up; pending and later calls reject with `error`. */
@@ -748,7 +635,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const { info } = response;
     this.#width.observe(info.finishedAt - info.startedAt);
     if (response.ok) {
-      this.#noteOutcome(info.version, false);
+      this.#deployer.noteOutcome(info.version, false);
       const result = revive(response.value, call.returns, call.resultBuffer);
       this.#settle(
         call,
@@ -759,7 +646,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     }
     const error = deserializeError(response.error);
     const trapped = error.code === 'ERR_GUEST_TRAP' || error.code === 'ERR_MEMORY_LIMIT';
-    this.#noteOutcome(info.version, trapped);
+    this.#deployer.noteOutcome(info.version, trapped);
     if (trapped) {
       this.#stats.traps++;
       this.emit('trap', { fn: call.fn, error, threadId: info.threadId });
@@ -860,7 +747,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
           now - link.slots.startedAt(call.slot) > call.timeoutMs &&
           this.#abort(call, 'timeout')
         ) {
-          this.#noteOutcome(link.version, true);
+          this.#deployer.noteOutcome(link.version, true);
           this.#stats.timeouts++;
           this.emit('timeout', { fn: call.fn, timeoutMs: call.timeoutMs, threadId: link.threadId });
         }
@@ -912,9 +799,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#degradedSince = undefined;
     this.#recovering = true;
     this.#supervisor.reportCrash(this, { reason: 'threads failed to start' });
-    this.#reloads
-      .run(() => this.#swapPool(this.#compiled, this.#version))
-      .catch((error) => this.#supervisor.reportCrash(this, { reason: 'restart failed', error }))
+    this.#deployer
+      .replaceThreads()
+      .catch((error: unknown) =>
+        this.#supervisor.reportCrash(this, { reason: 'restart failed', error }),
+      )
       .finally(() => (this.#recovering = false));
   }
 
@@ -945,117 +834,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     };
   }
 
-  /** Serves a new version: in the running threads if they switch in time, else on new threads. */
-  async #switchVersion(compiled: CompiledModule, version: number): Promise<void> {
-    if (!(await this.#swapInPlace(compiled, version))) await this.#swapPool(compiled, version);
-  }
-
-  /**
-   * Has every thread of the current pool instantiate (and probe) the new version next to the
-   * serving one, then switch between calls: no new threads, so a reload takes milliseconds, not
-   * a thread start. Calls not started yet, already posted or not, run on the new version.
-   * Resolves false (nothing changed) when a thread did not answer within IN_PLACE_WAIT_MS, busy
-   * with a long call, or exited before answering: then the pools are swapped instead. Rejects with the new version's error.
-   */
-  async #swapInPlace(compiled: CompiledModule, version: number): Promise<boolean> {
-    const pool = this.#table.pool;
-    const links = this.#table.linksOf(pool);
-    if (links.length === 0) return false;
-    const id = ++this.#swapIds;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), IN_PLACE_WAIT_MS);
-    });
-    let outcome: 'late' | boolean[];
-    try {
-      outcome = await Promise.race([
-        Promise.all(links.map((link) => link.prepare(id, compiled, version))),
-        late,
-      ]);
-    } catch (error) {
-      for (const link of links) link.abort(id);
-      throw error;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (this.#state !== 'running' || this.#table.pool !== pool) {
-      for (const link of links) link.abort(id);
-      return true; // nothing left to switch: the reload sees its version did not come
-    }
-    // A thread that exited while preparing proved nothing (its probe may never have run): if
-    // any did, new threads must each instantiate and probe the version instead.
-    if (outcome === 'late' || outcome.includes(false)) {
-      for (const link of links) link.abort(id);
-      return false;
-    }
-    // Threads that exited meanwhile are replaced by threads starting with the new version.
-    pool.setModule(compiled, version);
-    for (const link of links) link.commit(id, version);
-    this.#compiled = compiled;
-    this.#version = version;
-    // Threads that finished starting during the prepare step have the previous version.
-    for (const link of this.#table.linksOf(pool)) {
-      if (link.version !== version && !links.includes(link)) {
-        this.#catchUp(link);
-      }
-    }
-    debug('version %d serving in place on %d threads', version, links.length);
-    return true;
-  }
-
-  /**
-   * Switches a thread that started with an earlier version of its pool to the current one, the
-   * way a reload switches running threads; it takes no calls until then. (Terminating it would
-   * not do: piscina stops replacing threads once one dies while starting.)
-   */
-  #catchUp(link: ThreadLink<PendingCall>): void {
-    const { pool } = link;
-    const version = pool.version;
-    const id = ++this.#swapIds;
-    debug(
-      'thread %d started with version %d: switching to %d',
-      link.threadId,
-      link.version,
-      version,
-    );
-    link.serving = false;
-    link.prepare(id, this.#compiled, version).then(
-      (open) => {
-        if (!open) return;
-        if (pool.version !== version) {
-          link.abort(id);
-          this.#catchUp(link); // another version came meanwhile
-          return;
-        }
-        link.commit(id, version);
-        link.serving = true;
-        this.#pump();
-      },
-      (error: unknown) => {
-        debug('thread %d could not switch to version %d: %s', link.threadId, version, error);
-        link.abort(id);
-        this.#table.terminate(link, 'reload');
-      },
-    );
-  }
-
-  /** Brings up a new pool, routes new calls to it, re-queues calls not started on the old one. */
-  async #swapPool(compiled: CompiledModule, version: number): Promise<void> {
-    const next = await this.#table.start(this.#threadData(compiled, version));
-    if (this.#state !== 'running') {
-      await next.destroy();
-      return;
-    }
-    const old = this.#table.serveWith(next);
-    this.#compiled = compiled;
-    this.#version = version;
-    for (const call of this.#inflight) {
-      if (call.link?.pool === old && !this.#started(call)) this.#requeue(call);
-    }
-    this.#table.retireIdle();
-    this.#pump();
-  }
-
   #onThreadExit({ pool, threadId, exitCode, planned, link, lost }: ThreadExit): void {
     for (const { call, state } of lost) this.#onCallLost(call, state, exitCode);
     const retired = pool !== this.#table.pool || this.#state !== 'running';
@@ -1065,7 +843,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const reason: RestartReason = planned ?? 'crash';
     this.emit('restart', { reason, threadId, exitCode, version: pool.version });
     if (reason === 'crash') {
-      this.#noteOutcome(link?.version ?? pool.version, true);
+      this.#deployer.noteOutcome(link?.version ?? pool.version, true);
       this.#supervisor.reportCrash(this, {
         reason: `thread exited with code ${exitCode}`,
         threadId,
@@ -1094,7 +872,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   async #shutdown(): Promise<void> {
     this.#stopWatchdog();
-    await this.#watcher?.close();
+    await this.#deployer.close();
     if (this.#name !== undefined) unregister(this.#name, this);
     this.#supervisor.remove(this);
     // Calls still on these threads end with them: say why, as the thread exits go unreported.
@@ -1113,8 +891,4 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     }
     await ended;
   }
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
