@@ -1,7 +1,7 @@
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { ThreadLink } from '../dist/supervisor/thread-link.js';
-import { CallSlots } from '../dist/worker/call-slots.js';
+import { CallSlots } from '../dist/protocol/call-slots.js';
 
 describe('ThreadLink', () => {
   it('a call that cannot be cloned fails alone; the calls posted with it still leave', async () => {

@@ -23,7 +23,7 @@ import type {
   ResultKind,
   RgbImage,
 } from '../types.js';
-import type { ThreadData, ThreadTask } from '../worker/messages.js';
+import type { ThreadData, ThreadTask } from '../protocol/messages.js';
 import { stagingBuffers } from './staging-buffers.js';
 
 /** The parts of a pending call a thread needs. */

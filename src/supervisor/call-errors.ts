@@ -7,7 +7,7 @@ import {
   WorkerStoppedError,
   type WasmtubeError,
 } from '../errors.js';
-import type { ThreadResponse } from '../worker/messages.js';
+import type { ThreadResponse } from '../protocol/messages.js';
 import type { PendingCall, StopReason } from './pending-call.js';
 import type { CallInfo } from './worker-types.js';
 

@@ -1,7 +1,7 @@
 import type { ResultKind } from '../types.js';
 import type { CallInput } from '../types.js';
-import type { ThreadTask } from '../worker/messages.js';
-import { epochNow } from '../worker/call-slots.js';
+import type { ThreadTask } from '../protocol/messages.js';
+import { epochNow } from '../protocol/call-slots.js';
 import type { LinkedCall, ThreadLink } from './thread-link.js';
 
 /**

@@ -1,5 +1,5 @@
 import { copyBytes } from '../bridge/buffers.js';
-import { STAGING_MIN_BYTES } from '../worker/transfer.js';
+import { STAGING_MIN_BYTES } from '../protocol/transfer.js';
 
 /**
  * Buffers that carry large call inputs to threads, kept for reuse when a thread hands them back.

@@ -1,5 +1,5 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { CallSlots } from '../worker/call-slots.js';
+import { CallSlots } from '../protocol/call-slots.js';
 import type { CompiledModule } from '../bridge/compiled-module.js';
 import { deserializeError } from '../errors.js';
 import type {
@@ -9,7 +9,7 @@ import type {
   ControlReply,
   ThreadResponse,
   ThreadTask,
-} from '../worker/messages.js';
+} from '../protocol/messages.js';
 import { stagingBuffers } from './staging-buffers.js';
 import type { ThreadPool } from './thread-pool.js';
 

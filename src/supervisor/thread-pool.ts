@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { MessagePort, ResourceLimits, Worker as NodeWorker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { deserializeError, StartTimeoutError, type WasmtubeError } from '../errors.js';
-import { isThreadStatus, type ThreadData } from '../worker/messages.js';
+import { isThreadStatus, type ThreadData } from '../protocol/messages.js';
 
-const THREAD_ENTRY = new URL('../worker/thread-main.cjs', import.meta.url).href;
+const THREAD_ENTRY = new URL('../thread/thread-main.cjs', import.meta.url).href;
 
 /** Options of one pool generation. */
 export interface ThreadPoolOptions {

@@ -1,6 +1,6 @@
 import type { MessagePort, ResourceLimits } from 'node:worker_threads';
-import type { ThreadData, ThreadResponse } from '../worker/messages.js';
-import { SlotState } from '../worker/call-slots.js';
+import type { ThreadData, ThreadResponse } from '../protocol/messages.js';
+import { SlotState } from '../protocol/call-slots.js';
 import type { PendingCall } from './pending-call.js';
 import { ThreadLink } from './thread-link.js';
 import { ThreadPool } from './thread-pool.js';

@@ -1,6 +1,6 @@
 import { debuglog } from 'node:util';
 import type { CompiledModule } from '../bridge/compiled-module.js';
-import type { ThreadData } from '../worker/messages.js';
+import type { ThreadData } from '../protocol/messages.js';
 import type { PendingCall } from './pending-call.js';
 import type { ThreadLink } from './thread-link.js';
 import type { ThreadPool } from './thread-pool.js';

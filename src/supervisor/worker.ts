@@ -4,7 +4,8 @@ import { describeExports, type ExportInfo } from '../bridge/describe-exports.js'
 import type { CommandResult } from '../bridge/guest-instance.js';
 import { hostSignatures, type HostFunction, type HostFunctions } from '../bridge/host-functions.js';
 import type { TypedCallOptions } from '../bridge/typed-call.js';
-import { serveHostChannel, WAPC_CHANNEL } from '../worker/host-channel.js';
+import { WAPC_CHANNEL } from '../protocol/host-channel.js';
+import { serveHostChannel } from './host-channel-server.js';
 import { debuglog } from 'node:util';
 import {
   AbortError,
@@ -23,8 +24,8 @@ import type {
   ResultTypes,
   RgbImage,
 } from '../types.js';
-import { epochNow, SlotState } from '../worker/call-slots.js';
-import type { ThreadData, ThreadResponse, ThreadTask } from '../worker/messages.js';
+import { epochNow, SlotState } from '../protocol/call-slots.js';
+import type { ThreadData, ThreadResponse, ThreadTask } from '../protocol/messages.js';
 import { CallStats } from './call-stats.js';
 import { DispatchWidth } from './dispatch-width.js';
 import { lookup, register, unregister } from './registry.js';

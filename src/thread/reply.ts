@@ -1,11 +1,10 @@
-import { copyBytes, isShared } from '../bridge/buffers.js';
-import type { CallReply, ThreadResponse, ThreadTask } from './messages.js';
-
 /**
- * Input buffers below this size are cheap to allocate (a few page faults against the copy):
- * threads do not give them back.
+ * A call's reply, with the buffers it moves to the main thread (the rules are in
+ * `src/protocol/transfer.ts`).
  */
-export const STAGING_MIN_BYTES = 256 * 1024;
+import { copyBytes, isShared } from '../bridge/buffers.js';
+import type { CallReply, ThreadResponse, ThreadTask } from '../protocol/messages.js';
+import { ownsWholeBuffer, STAGING_MIN_BYTES } from '../protocol/transfer.js';
 
 /**
  * The buffer a call's input bytes arrived in (moved from the main thread, owned by this thread
@@ -54,13 +53,4 @@ export function reply(
     transfer.push(message.spare);
   }
   return { message, transfer };
-}
-
-/** True when `bytes` spans its entire, non-shared ArrayBuffer, so moving it takes nothing else. */
-export function ownsWholeBuffer(bytes: Uint8Array): boolean {
-  return (
-    bytes.buffer instanceof ArrayBuffer &&
-    bytes.byteOffset === 0 &&
-    bytes.byteLength === bytes.buffer.byteLength
-  );
 }
