@@ -27,18 +27,10 @@ import type {
 import { epochNow, SlotState } from '../protocol/call-slots.js';
 import type { ThreadData, ThreadResponse, ThreadTask } from '../protocol/messages.js';
 import { CallStats } from './call-stats.js';
-import { DispatchWidth } from './dispatch-width.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild } from './supervisor.js';
 import { rollbackOptions } from './reload-policy.js';
-import {
-  checkWorkerCall,
-  encodeInput,
-  rejectNonObject,
-  revive,
-  toProbe,
-  toTask,
-} from './call-encoding.js';
+import { checkWorkerCall, encodeInput, rejectNonObject, revive, toProbe } from './call-encoding.js';
 import { checkResultBuffer } from '../bridge/payload.js';
 import {
   checkKnownOptions,
@@ -62,6 +54,7 @@ import type { ThreadLink } from './thread-link.js';
 import { PendingCall, type StopReason } from './pending-call.js';
 import { callInfo, stopError } from './call-errors.js';
 import { ThreadTable, type ThreadExit } from './thread-table.js';
+import { Dispatcher, started } from './dispatcher.js';
 import { VersionSwitch } from './version-switch.js';
 import { Deployer, sha256 } from './deployer.js';
 
@@ -72,13 +65,6 @@ type CallRequest =
   | { run: NonNullable<ThreadTask['run']> };
 
 const debug = debuglog('wasmtube');
-/** An idle thread takes calls waiting behind a call that has run longer than this. */
-const STEAL_AFTER_MS = 2;
-/**
- * While tiny calls go to fewer threads (DispatchWidth), the others take calls once one of those
- * has run a single call this long: a thread the OS preempted for a moment is not stuck.
- */
-const WIDEN_AFTER_MS = 10;
 const STOP_OPTIONS = new Set(['timeoutMs']);
 /** How often in-flight calls are checked against their timeouts. */
 const WATCHDOG_MS = 10;
@@ -100,16 +86,15 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #name: string | undefined;
   readonly #options: Required<Pick<WorkerOptions, keyof typeof DEFAULTS>> & WorkerOptions;
   readonly #threads: number;
-  readonly #width: DispatchWidth;
   readonly #supervisor: Supervisor;
   readonly #stats = new CallStats();
   readonly #inflight = new Set<PendingCall>();
-  /** Calls waiting for a slot on a thread, oldest first. */
-  readonly #queue: PendingCall[] = [];
   /** Calls in flight that have a queue timeout. */
   #queueTimeouts = 0;
   /** The pools of threads and their call channels. */
   readonly #table: ThreadTable;
+  /** Which thread runs which call. */
+  readonly #dispatch: Dispatcher;
   #state: WorkerState = 'running';
   #failure: WasmtubeError | undefined;
   #watchdog: NodeJS.Timeout | undefined;
@@ -133,7 +118,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#options = { ...DEFAULTS, ...options };
     this.#name = options.name;
     this.#threads = threads;
-    this.#width = new DispatchWidth(threads);
     this.#supervisor =
       options.supervisor ?? new Supervisor({ name: options.name, ...options.supervision });
     this.#table = new ThreadTable(
@@ -165,6 +149,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         onHostChannel: (port, buffer) => serveHostChannel(port, buffer, this.#mainThreadFunctions),
       },
     );
+    this.#dispatch = new Dispatcher(this.#table);
     this.#versions = new VersionSwitch(
       this.#table,
       { compiled, version: 0 },
@@ -173,7 +158,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         serving: () => this.#state === 'running',
         onPoolSwapped: (old) => {
           for (const call of this.#inflight) {
-            if (call.link?.pool === old && !this.#started(call)) this.#requeue(call);
+            if (call.link?.pool === old && !started(call)) this.#requeue(call);
           }
           this.#table.retireIdle();
           this.#pump();
@@ -380,7 +365,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   /** A snapshot of threads, queue and counters. */
   stats(): WorkerStats {
     let running = 0;
-    for (const call of this.#inflight) if (this.#started(call)) running++;
+    for (const call of this.#inflight) if (started(call)) running++;
     const s = this.#stats;
     const pool =
       this.#state === 'running' || this.#state === 'stopping' ? this.#table.pool : undefined;
@@ -561,80 +546,22 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   }
 
   #submit(call: PendingCall, front = false): void {
-    if (front) this.#queue.unshift(call);
-    else this.#queue.push(call);
-    this.#pump();
+    this.#dispatch.submit(call, front);
   }
 
-  /** Posts queued calls to the least loaded threads of the current pool that have room. */
   #pump(): void {
-    while (this.#queue.length > 0) {
-      const link = this.#leastLoaded();
-      if (!link) return;
-      const call = this.#queue.shift()!;
-      const { task, transfer } = toTask(call);
-      link.post(call, task, transfer);
-    }
-  }
-
-  /** The least loaded thread with room, among the threads calls go to now (DispatchWidth). */
-  #leastLoaded(): ThreadLink<PendingCall> | undefined {
-    let best: ThreadLink<PendingCall> | undefined;
-    let width = this.#width.width;
-    for (const link of this.#table.active()) {
-      if (width-- === 0) break;
-      if (link.capacity === 0) continue;
-      if (!best || link.load < best.load) best = link;
-    }
-    return best;
-  }
-
-  /**
-   * A thread that ran out of work takes a call another thread has not started yet, so one slow
-   * call does not hold up the calls pipelined behind it while a thread is idle.
-   */
-  #rebalance(idle: ThreadLink<PendingCall>): void {
-    if (this.#queue.length > 0 || idle.load > 0) return;
-    const index = [...this.#table.active()].indexOf(idle);
-    if (index < 0) return;
-    // A thread outside the dispatch width steals only from a thread stuck on a call: one
-    // preempted for a moment on a busy machine is no reason to wake it.
-    const after = index < this.#width.width ? STEAL_AFTER_MS : WIDEN_AFTER_MS;
-    // Take the calls waiting behind another thread's call that has been running a while, oldest
-    // first. Behind short calls they are better left where they are: moving costs a message.
-    const waiting: PendingCall[] = [];
-    const now = epochNow();
-    for (const link of this.#table.links()) {
-      if (link === idle || link.load < 2 || !this.#table.busyFor(link, now, after)) continue;
-      for (const call of link.calls()) {
-        if (!this.#started(call)) waiting.push(call);
-      }
-    }
-    waiting.sort((x, y) => x.createdAt - y.createdAt);
-    for (const call of waiting) {
-      if (idle.capacity === 0) break;
-      if (!call.link?.withdraw(call)) continue;
-      const { task, transfer } = toTask(call);
-      idle.post(call, task, transfer);
-    }
-  }
-
-  /** The call has started (or finished) on its thread. */
-  #started(call: PendingCall): boolean {
-    if (!call.link) return false;
-    const state = call.link.slots.state(call.slot);
-    return state === SlotState.Running || state === SlotState.Done || state === SlotState.Killed;
+    this.#dispatch.pump();
   }
 
   #onResponse(call: PendingCall, response: ThreadResponse, link: ThreadLink<PendingCall>): void {
     this.#handleResponse(call, response);
-    this.#rebalance(link);
+    this.#dispatch.rebalance(link);
     this.#pump();
   }
 
   #handleResponse(call: PendingCall, response: ThreadResponse): void {
     const { info } = response;
-    this.#width.observe(info.finishedAt - info.startedAt);
+    this.#dispatch.observe(info.finishedAt - info.startedAt);
     if (response.ok) {
       this.#deployer.noteOutcome(info.version, false);
       const result = revive(response.value, call.returns, call.resultBuffer);
@@ -690,13 +617,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     }
   }
 
-  #queueRemove(call: PendingCall): boolean {
-    const index = this.#queue.indexOf(call);
-    if (index === -1) return false;
-    this.#queue.splice(index, 1);
-    return true;
-  }
-
   /**
    * Stops a call for `reason`. Queued here or not started on its thread: it is withdrawn and
    * settles now. Running: only terminating its thread stops a wasm call; it settles when the
@@ -706,7 +626,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   #abort(call: PendingCall, reason: StopReason): boolean {
     if (call.stopReason !== undefined || call.settled) return false;
     const link = call.link;
-    if (link ? link.withdraw(call) : this.#queueRemove(call)) {
+    if (link ? link.withdraw(call) : this.#dispatch.remove(call)) {
       call.stopReason = reason;
       this.#settle(call, stopError(call, reason, false, undefined, this.#failure));
       return true;
@@ -754,27 +674,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         }
       }
     }
-    // A thread that went idle before its neighbour's call had run long enough to take work from.
-    for (const link of this.#table.active()) if (link.load === 0) this.#rebalance(link);
-    this.#widenIfStuck(now);
+    this.#dispatch.tick(now);
     // Only calls with a queue timeout need looking at in the (possibly long) queue.
     if (this.#queueTimeouts > 0) {
-      for (const call of [...this.#queue]) this.#checkQueueTimeout(call, now);
+      for (const call of [...this.#dispatch.waiting]) this.#checkQueueTimeout(call, now);
     }
     this.#checkThreads(now);
-  }
-
-  /** While calls go to fewer threads, one stuck on a long call lets the others take calls. */
-  #widenIfStuck(now: number): void {
-    const narrow = this.#width.narrow;
-    if (narrow >= this.#threads) return;
-    let stuck = false;
-    let index = 0;
-    for (const link of this.#table.active()) {
-      if (index++ === narrow) break;
-      if (this.#table.busyFor(link, now, WIDEN_AFTER_MS)) stuck = true;
-    }
-    if (this.#width.setStuck(stuck)) this.#pump();
   }
 
   #checkQueueTimeout(call: PendingCall, now: number): void {
@@ -884,7 +789,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         stopError(call, call.stopReason ?? 'stopped', true, undefined, this.#failure),
       );
     }
-    for (const call of this.#queue.splice(0)) {
+    for (const call of this.#dispatch.takeAll()) {
       this.#settle(
         call,
         stopError(call, call.stopReason ?? 'stopped', false, undefined, this.#failure),
