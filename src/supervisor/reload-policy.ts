@@ -146,7 +146,7 @@ export class RollbackWatch {
   record(version: number, failed: boolean): boolean {
     if (version !== this.version || !this.watching) return false;
     this.outcomes.record(failed);
-    const { calls, failures, rate } = this.outcomes;
+    const { calls, rate } = this.outcomes;
     if (!failed || calls < this.#options.minCalls) return false;
     const before = this.baseline;
     // Is the rate above the predecessor's plus the tolerance by more than chance explains? Both

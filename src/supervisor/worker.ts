@@ -8,10 +8,7 @@ import { WAPC_CHANNEL } from '../protocol/host-channel.js';
 import { serveHostChannel } from './host-channel-server.js';
 import { debuglog } from 'node:util';
 import {
-  AbortError,
-  deserializeError,
   InvalidArgumentError,
-  QueueFullError,
   WasmtubeError,
   WorkerNotFoundError,
   WorkerStoppedError,
@@ -25,13 +22,11 @@ import type {
   RgbImage,
 } from '../types.js';
 import { epochNow, SlotState } from '../protocol/call-slots.js';
-import type { ThreadData, ThreadResponse, ThreadTask } from '../protocol/messages.js';
-import { CallStats } from './call-stats.js';
+import type { ThreadData, ThreadResponse } from '../protocol/messages.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild } from './supervisor.js';
 import { rollbackOptions } from './reload-policy.js';
-import { checkWorkerCall, encodeInput, rejectNonObject, revive, toProbe } from './call-encoding.js';
-import { checkResultBuffer } from '../bridge/payload.js';
+import { rejectNonObject, toProbe } from './call-encoding.js';
 import {
   checkKnownOptions,
   checkOptionsObject,
@@ -39,7 +34,7 @@ import {
   MAX_TIMER_MS,
   milliseconds,
 } from '../bridge/check-options.js';
-import { checkMs, checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
+import { checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
 import type {
   CallInfo,
   ReloadResult,
@@ -51,18 +46,13 @@ import type {
   WorkerStats,
 } from './worker-types.js';
 import type { ThreadLink } from './thread-link.js';
-import { PendingCall, type StopReason } from './pending-call.js';
-import { callInfo, stopError } from './call-errors.js';
+import type { PendingCall } from './pending-call.js';
 import { ThreadTable, type ThreadExit } from './thread-table.js';
 import { Dispatcher, started } from './dispatcher.js';
+import { CallBook } from './call-book.js';
+import { callSpec, type CallRequest } from './call-admission.js';
 import { VersionSwitch } from './version-switch.js';
 import { Deployer, sha256 } from './deployer.js';
-
-/** What a call asks a thread to do. */
-type CallRequest =
-  | { input: CallInput }
-  | { typed: NonNullable<ThreadTask['typed']> }
-  | { run: NonNullable<ThreadTask['run']> };
 
 const debug = debuglog('wasmtube');
 const STOP_OPTIONS = new Set(['timeoutMs']);
@@ -87,14 +77,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #options: Required<Pick<WorkerOptions, keyof typeof DEFAULTS>> & WorkerOptions;
   readonly #threads: number;
   readonly #supervisor: Supervisor;
-  readonly #stats = new CallStats();
-  readonly #inflight = new Set<PendingCall>();
-  /** Calls in flight that have a queue timeout. */
-  #queueTimeouts = 0;
   /** The pools of threads and their call channels. */
   readonly #table: ThreadTable;
   /** Which thread runs which call. */
   readonly #dispatch: Dispatcher;
+  /** The calls in flight and how each ends. */
+  readonly #calls: CallBook;
   #state: WorkerState = 'running';
   #failure: WasmtubeError | undefined;
   #watchdog: NodeJS.Timeout | undefined;
@@ -133,11 +121,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
           if (link.version !== link.pool.version && link.pool === this.#table.pool) {
             this.#versions.catchUp(link);
           }
-          this.#pump();
+          this.#dispatch.pump();
         },
         onResponse: (call, response, link) => this.#onResponse(call, response, link),
         onUnsendable: (call, error) =>
-          this.#settle(
+          this.#calls.settle(
             call,
             new InvalidArgumentError(
               `The input of ${call.fn} could not be sent to a thread (${error.message}). ` +
@@ -150,6 +138,22 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       },
     );
     this.#dispatch = new Dispatcher(this.#table);
+    this.#calls = new CallBook(
+      { dispatch: this.#dispatch, table: this.#table },
+      this.#options.maxQueue,
+      {
+        failure: () => this.#failure,
+        state: () =>
+          this.#state === 'running' || this.#state === 'stopping' ? this.#state : 'other',
+        onOutcome: (version, failed) => this.#deployer.noteOutcome(version, failed),
+        onTrap: (event) => this.emit('trap', event),
+        onBusy: () => this.#startWatchdog(),
+        onDrain: () => {
+          this.#stopWatchdog();
+          this.emit('drain');
+        },
+      },
+    );
     this.#versions = new VersionSwitch(
       this.#table,
       { compiled, version: 0 },
@@ -157,13 +161,13 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         threadData: (module, version) => this.#threadData(module, version),
         serving: () => this.#state === 'running',
         onPoolSwapped: (old) => {
-          for (const call of this.#inflight) {
-            if (call.link?.pool === old && !started(call)) this.#requeue(call);
+          for (const call of this.#calls.inflight()) {
+            if (call.link?.pool === old && !started(call)) this.#calls.requeue(call);
           }
           this.#table.retireIdle();
-          this.#pump();
+          this.#dispatch.pump();
         },
-        onThreadReady: () => this.#pump(),
+        onThreadReady: () => this.#dispatch.pump(),
       },
     );
     this.#deployer = new Deployer(
@@ -365,8 +369,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   /** A snapshot of threads, queue and counters. */
   stats(): WorkerStats {
     let running = 0;
-    for (const call of this.#inflight) if (started(call)) running++;
-    const s = this.#stats;
+    for (const call of this.#calls.inflight()) if (started(call)) running++;
+    const s = this.#calls.stats;
     const pool =
       this.#state === 'running' || this.#state === 'stopping' ? this.#table.pool : undefined;
     return {
@@ -379,7 +383,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         ready: Math.min(pool?.threadsReady ?? 0, this.#threads),
         spare: Math.max(0, (pool?.threadsReady ?? 0) - this.#threads),
       },
-      queued: this.#inflight.size - running,
+      queued: this.#calls.size - running,
       running,
       completed: s.completed,
       failed: s.failed,
@@ -435,7 +439,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     if (this.#state !== 'running') return;
     // Through the reload queue: a restart and a reload never swap pools at the same time.
     await this.#deployer.replaceThreads();
-    this.#stats.restarts++;
+    this.#calls.stats.restarts++;
     this.emit('restart', { reason: 'supervisor', version: this.#versions.version });
   }
 
@@ -444,7 +448,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     if (this.#state === 'stopped' || this.#state === 'failed') return;
     this.#state = 'failed';
     this.#failure = error;
-    for (const call of this.#inflight) this.#abort(call, 'failed');
+    for (const call of [...this.#calls.inflight()]) this.#calls.stop(call, 'failed');
     this.emit('failure', error);
     await this.#shutdown();
   }
@@ -458,190 +462,21 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     options: WorkerCallOptions,
     withInfo: boolean,
   ): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const call = this.#createCall(
-        fn,
-        request,
-        options,
-        withInfo,
-        resolve as (value: unknown) => void,
-        reject,
-      );
-      if (call) this.#submit(call);
-    });
-  }
-
-  #createCall(
-    fn: string,
-    request: CallRequest,
-    options: WorkerCallOptions,
-    withInfo: boolean,
-    resolve: (value: unknown) => void,
-    reject: (error: unknown) => void,
-  ): PendingCall | undefined {
-    try {
+    return this.#calls.add<T>(() => {
       if (this.#state === 'failed') throw this.#failure!;
       if (this.#state !== 'running') {
         throw new WorkerStoppedError(
           `The worker${this.#name ? ` "${this.#name}"` : ''} is ${this.#state} and takes no calls.`,
         );
       }
-      if (typeof fn !== 'string' || fn.length === 0) {
-        throw new InvalidArgumentError('The function name must be a non-empty string.');
-      }
-      checkWorkerCall(request, options);
-      const timeoutMs = options.timeoutMs ?? this.#options.timeoutMs;
-      const queueTimeoutMs = options.queueTimeoutMs ?? this.#options.queueTimeoutMs;
-      const retry = options.retry ?? 0;
-      checkMs('timeoutMs', timeoutMs);
-      checkMs('queueTimeoutMs', queueTimeoutMs);
-      if (!Number.isInteger(retry) || retry < 0) {
-        throw new InvalidArgumentError(
-          `options.retry must be a non-negative integer, got ${retry}.`,
-        );
-      }
-      const signal = options.signal;
-      if (signal?.aborted) {
-        throw new AbortError('The call was aborted before it ran.', { cause: signal.reason });
-      }
-      if (this.#inflight.size - this.#threads >= this.#options.maxQueue) {
-        throw new QueueFullError(
-          `${this.#inflight.size - this.#threads} calls are already waiting (maxQueue is ` +
-            `${this.#options.maxQueue}). Retry later, add threads or raise maxQueue.`,
-          { details: { maxQueue: this.#options.maxQueue } },
-        );
-      }
-      const payload = 'input' in request ? encodeInput(request.input, options.returns) : undefined;
-      const resultBuffer = checkResultBuffer(options.resultBuffer, payload?.returns);
-      if ('typed' in request && !Array.isArray(request.typed.args)) {
-        throw new InvalidArgumentError('call() takes its arguments as an array.');
-      }
-      const call = new PendingCall(
-        {
-          fn,
-          input: payload?.input,
-          returns: payload?.returns,
-          resultBuffer,
-          typed: 'typed' in request ? request.typed : undefined,
-          run: 'run' in request ? request.run : undefined,
-          timeoutMs,
-          queueTimeoutMs,
-          retries: retry,
-          signal,
-          withInfo,
-        },
-        resolve,
-        reject,
-      );
-      call.listenForAbort(() => this.#abort(call, 'user'));
-      this.#inflight.add(call);
-      if (call.queueTimeoutMs > 0) this.#queueTimeouts++;
-      this.#startWatchdog();
-      return call;
-    } catch (error) {
-      this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', 0);
-      reject(error);
-      return undefined;
-    }
-  }
-
-  #submit(call: PendingCall, front = false): void {
-    this.#dispatch.submit(call, front);
-  }
-
-  #pump(): void {
-    this.#dispatch.pump();
+      return callSpec(fn, request, options, this.#options, withInfo);
+    });
   }
 
   #onResponse(call: PendingCall, response: ThreadResponse, link: ThreadLink<PendingCall>): void {
-    this.#handleResponse(call, response);
+    this.#calls.answer(call, response);
     this.#dispatch.rebalance(link);
-    this.#pump();
-  }
-
-  #handleResponse(call: PendingCall, response: ThreadResponse): void {
-    const { info } = response;
-    this.#dispatch.observe(info.finishedAt - info.startedAt);
-    if (response.ok) {
-      this.#deployer.noteOutcome(info.version, false);
-      const result = revive(response.value, call.returns, call.resultBuffer);
-      this.#settle(
-        call,
-        undefined,
-        call.withInfo ? { result, info: callInfo(call, info) } : result,
-      );
-      return;
-    }
-    const error = deserializeError(response.error);
-    const trapped = error.code === 'ERR_GUEST_TRAP' || error.code === 'ERR_MEMORY_LIMIT';
-    this.#deployer.noteOutcome(info.version, trapped);
-    if (trapped) {
-      this.#stats.traps++;
-      this.emit('trap', { fn: call.fn, error, threadId: info.threadId });
-    }
-    this.#settle(call, error);
-  }
-
-  /**
-   * The thread a call was posted to is gone, and its reply with it. A call the thread had not
-   * started goes to another thread; one it was running fails (or, with `retry`, runs again on
-   * a fresh thread). One it had finished (its thread died before the reply left) fails too:
-   * running it again could repeat its effects.
-   */
-  #onCallLost(call: PendingCall, state: SlotState, exitCode: number): void {
-    const reason = call.stopReason;
-    const active = this.#state === 'running' || this.#state === 'stopping';
-    const started = state !== SlotState.Queued;
-    if (!started && reason === undefined && active) {
-      return this.#submit(call, true);
-    }
-    const unfinished = state === SlotState.Running || state === SlotState.Killed;
-    if (unfinished && reason === undefined && call.retriesLeft > 0 && this.#state === 'running') {
-      call.retriesLeft--;
-      return this.#submit(call, true);
-    }
-    const cause = new Error(`worker thread exited with code: ${exitCode}`);
-    this.#settle(call, stopError(call, reason, started, cause, this.#failure));
-  }
-
-  #settle(call: PendingCall, error: unknown, value?: unknown): void {
-    if (!this.#inflight.delete(call) || !call.settle(error, value)) return;
-    const latency = epochNow() - call.createdAt;
-    if (error === undefined) this.#stats.succeeded(latency);
-    else this.#stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', latency);
-    if (call.queueTimeoutMs > 0) this.#queueTimeouts--;
-    this.#table.retireIdle();
-    if (this.#inflight.size === 0) {
-      this.#stopWatchdog();
-      this.emit('drain');
-    }
-  }
-
-  /**
-   * Stops a call for `reason`. Queued here or not started on its thread: it is withdrawn and
-   * settles now. Running: only terminating its thread stops a wasm call; it settles when the
-   * thread's exit is seen. Already finished on its thread: nothing happens, its result is on its
-   * way. True if it took effect.
-   */
-  #abort(call: PendingCall, reason: StopReason): boolean {
-    if (call.stopReason !== undefined || call.settled) return false;
-    const link = call.link;
-    if (link ? link.withdraw(call) : this.#dispatch.remove(call)) {
-      call.stopReason = reason;
-      this.#settle(call, stopError(call, reason, false, undefined, this.#failure));
-      return true;
-    }
-    if (!link || reason === 'queue-timeout') return false; // running: let it be
-    // Claimed atomically against the thread finishing it: a finished call's thread is left alone.
-    if (!link.kill(call)) return false;
-    call.stopReason = reason;
-    this.#table.terminate(link, reason === 'timeout' ? 'timeout' : 'abort');
-    return true;
-  }
-
-  /** Moves a call its thread has not started to the front of the queue (a pool swap). */
-  #requeue(call: PendingCall): void {
-    if (call.link?.withdraw(call)) this.#submit(call, true);
+    this.#dispatch.pump();
   }
 
   // ---- watchdog: timeouts, thread health ----
@@ -666,17 +501,17 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
           state === SlotState.Running &&
           call.timeoutMs > 0 &&
           now - link.slots.startedAt(call.slot) > call.timeoutMs &&
-          this.#abort(call, 'timeout')
+          this.#calls.stop(call, 'timeout')
         ) {
           this.#deployer.noteOutcome(link.version, true);
-          this.#stats.timeouts++;
+          this.#calls.stats.timeouts++;
           this.emit('timeout', { fn: call.fn, timeoutMs: call.timeoutMs, threadId: link.threadId });
         }
       }
     }
     this.#dispatch.tick(now);
     // Only calls with a queue timeout need looking at in the (possibly long) queue.
-    if (this.#queueTimeouts > 0) {
+    if (this.#calls.watchingQueueTimeouts) {
       for (const call of [...this.#dispatch.waiting]) this.#checkQueueTimeout(call, now);
     }
     this.#checkThreads(now);
@@ -684,7 +519,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   #checkQueueTimeout(call: PendingCall, now: number): void {
     if (call.queueTimeoutMs > 0 && now - call.createdAt > call.queueTimeoutMs) {
-      this.#abort(call, 'queue-timeout');
+      this.#calls.stop(call, 'queue-timeout');
     }
   }
 
@@ -741,11 +576,11 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   }
 
   #onThreadExit({ pool, threadId, exitCode, planned, link, lost }: ThreadExit): void {
-    for (const { call, state } of lost) this.#onCallLost(call, state, exitCode);
+    for (const { call, state } of lost) this.#calls.lost(call, state, exitCode);
     const retired = pool !== this.#table.pool || this.#state !== 'running';
     this.emit('exit', { threadId, exitCode, expected: planned !== undefined || retired });
     if (retired) return;
-    this.#stats.restarts++;
+    this.#calls.stats.restarts++;
     const reason: RestartReason = planned ?? 'crash';
     this.emit('restart', { reason, threadId, exitCode, version: pool.version });
     if (reason === 'crash') {
@@ -760,7 +595,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   async #stop(timeoutMs: number): Promise<void> {
     if (this.#state === 'running') this.#state = 'stopping';
-    if (this.#inflight.size > 0 && this.#state === 'stopping') {
+    if (this.#calls.size > 0 && this.#state === 'stopping') {
       await new Promise<void>((resolve) => {
         const drained = () => (clearTimeout(timer), resolve());
         // Past the longest delay a Node timer takes (Infinity too): wait for the drain alone.
@@ -771,7 +606,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         this.once('drain', drained);
       });
     }
-    for (const call of this.#inflight) this.#abort(call, 'stopped');
+    for (const call of [...this.#calls.inflight()]) this.#calls.stop(call, 'stopped');
     if (this.#state === 'stopping') this.#state = 'stopped';
     await this.#shutdown();
   }
@@ -783,18 +618,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#supervisor.remove(this);
     // Calls still on these threads end with them: say why, as the thread exits go unreported.
     const { lost, ended } = this.#table.closeAll();
-    for (const call of lost) {
-      this.#settle(
-        call,
-        stopError(call, call.stopReason ?? 'stopped', true, undefined, this.#failure),
-      );
-    }
-    for (const call of this.#dispatch.takeAll()) {
-      this.#settle(
-        call,
-        stopError(call, call.stopReason ?? 'stopped', false, undefined, this.#failure),
-      );
-    }
+    this.#calls.abandon(lost, true);
+    this.#calls.abandon(this.#dispatch.takeAll(), false);
     await ended;
   }
 }
