@@ -1,5 +1,3 @@
-import type { RgbImage } from './bridge/image-codec.js';
-
 /**
  * Structured input: `data` is encoded with `JSON.stringify` (default) or as MessagePack
  * (`codec: 'msgpack'`, by msgpackr) and written into the guest's memory.
@@ -66,4 +64,9 @@ export interface ResultTypes<T> {
   webp: Buffer;
 }
 
-export type { RgbImage };
+/** Raw, tightly packed 8-bit RGB pixels: `width * height * 3` bytes, row by row. */
+export interface RgbImage {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
