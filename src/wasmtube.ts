@@ -52,7 +52,7 @@ import {
   type OptionCheck,
 } from './bridge/check-options.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './bridge/image-codec.js';
-import { abortError, SerialQueue } from './bridge/serial-queue.js';
+import { abortError, SerialQueue } from './util/serial-queue.js';
 import { checkWasiOptions, type CapturedOutput, type WasiOptions } from './bridge/wasi.js';
 import { InvalidArgumentError } from './errors.js';
 import type {
