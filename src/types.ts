@@ -1,5 +1,3 @@
-import type { RgbImage } from './bridge/image-codec.js';
-
 /**
  * Structured input: `data` is encoded with `JSON.stringify` (default) or as MessagePack
  * (`codec: 'msgpack'`, by msgpackr) and written into the guest's memory.
@@ -66,4 +64,43 @@ export interface ResultTypes<T> {
   webp: Buffer;
 }
 
-export type { RgbImage };
+/** Raw, tightly packed 8-bit RGB pixels: `width * height * 3` bytes, row by row. */
+export interface RgbImage {
+  pixels: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * The overloads of `callFunction`, written once for every caller: the in-process `Wasmtube` uses
+ * `CallFunction` and a `Worker` `CallFunction<WorkerCallOptions>`, whose per-call options add to
+ * {@link CallOptions}. The result type follows the input and `options.returns`: `bytes` input
+ * resolves to a Buffer, `returns: 'rgb'` to an {@link RgbImage}, JSON to `T` (default `unknown`).
+ *
+ * @example
+ * ```ts
+ * await caller.callFunction('echo', { data: { args: 'Hello' } });          // → { args: 'Hello' }
+ * await caller.callFunction('image_size', { image: pngBytes });             // → { width, height }
+ * const png = await caller.callFunction('grayscale', { image: pngBytes }, { returns: 'png' });
+ * ```
+ */
+export interface CallFunction<Options extends CallOptions = CallOptions> {
+  (name: string, input: BytesInput, options?: Options & CallOptions<'bytes'>): Promise<Buffer>;
+  <T = unknown>(
+    name: string,
+    input: CallInput,
+    options?: Options & CallOptions<'json'>,
+  ): Promise<T>;
+  (name: string, input: CallInput, options: Options & CallOptions<'bytes'>): Promise<Buffer>;
+  (name: string, input: ImageInput, options: Options & CallOptions<'rgb'>): Promise<RgbImage>;
+  (
+    name: string,
+    input: ImageInput,
+    options: Options & CallOptions<'png' | 'jpeg' | 'webp'>,
+  ): Promise<Buffer>;
+  <R extends ResultKind>(
+    name: string,
+    input: CallInput,
+    options?: Options & CallOptions<R>,
+  ): Promise<ResultTypes<unknown>[R]>;
+}

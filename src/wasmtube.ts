@@ -52,18 +52,10 @@ import {
   type OptionCheck,
 } from './bridge/check-options.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './bridge/image-codec.js';
-import { abortError, SerialQueue } from './bridge/serial-queue.js';
+import { abortError, SerialQueue } from './util/serial-queue.js';
 import { checkWasiOptions, type CapturedOutput, type WasiOptions } from './bridge/wasi.js';
 import { InvalidArgumentError } from './errors.js';
-import type {
-  BytesInput,
-  CallInput,
-  CallOptions,
-  ImageInput,
-  ResultKind,
-  ResultTypes,
-  RgbImage,
-} from './types.js';
+import type { CallFunction, CallInput, CallOptions } from './types.js';
 
 export type { ExportInfo };
 
@@ -264,7 +256,8 @@ export class Wasmtube {
   /**
    * Calls guest function `name` through the Wasmtube ABI: the input is written into linear
    * memory, the guest is called as `name(index, length)` (or `name(index, length, width, height)`
-   * for images), and the `length` bytes it wrote at `index` are read back.
+   * for images), and the `length` bytes it wrote at `index` are read back. The overloads are
+   * those of {@link CallFunction}.
    *
    * @example
    * ```ts
@@ -273,25 +266,10 @@ export class Wasmtube {
    * const png = await bridge.callFunction('grayscale', { image: pngBytes }, { returns: 'png' });
    * ```
    */
-  callFunction(name: string, input: BytesInput, options?: CallOptions<'bytes'>): Promise<Buffer>;
-  callFunction<T = unknown>(
-    name: string,
-    input: CallInput,
-    options?: CallOptions<'json'>,
-  ): Promise<T>;
-  callFunction(name: string, input: CallInput, options: CallOptions<'bytes'>): Promise<Buffer>;
-  callFunction(name: string, input: ImageInput, options: CallOptions<'rgb'>): Promise<RgbImage>;
-  callFunction(
-    name: string,
-    input: ImageInput,
-    options: CallOptions<'png' | 'jpeg' | 'webp'>,
-  ): Promise<Buffer>;
-  callFunction<R extends ResultKind>(
-    name: string,
-    input: CallInput,
-    options?: CallOptions<R>,
-  ): Promise<ResultTypes<unknown>[R]>;
-  async callFunction(name: string, input: CallInput, options: CallOptions = {}): Promise<unknown> {
+  readonly callFunction = ((name: string, input: CallInput, options: CallOptions = {}) =>
+    this.#callFunction(name, input, options)) as CallFunction;
+
+  async #callFunction(name: string, input: CallInput, options: CallOptions): Promise<unknown> {
     checkName(name);
     checkCallOptions(options, 'callFunction');
     const { signal } = options;

@@ -1,6 +1,6 @@
 import { GuestErrorError, MemoryLimitError, ResultOutOfBoundsError } from '../errors.js';
 import { ALLOC, FREE } from './conventions.js';
-import type { GuestInstance } from './guest-instance.js';
+import type { GuestAccess } from './guest-access.js';
 
 const DATA_PARAMS = ['i32', 'i32'] as const;
 const IMAGE_PARAMS = ['i32', 'i32', 'i32', 'i32'] as const;
@@ -21,7 +21,7 @@ export interface AllocAbiCall {
  * output as a packed (pointer, length, error bit), and the host frees both. The host never writes
  * where the guest did not give it room.
  */
-export function callAllocAbi(guest: GuestInstance, call: AllocAbiCall): Uint8Array {
+export function callAllocAbi(guest: GuestAccess, call: AllocAbiCall): Uint8Array {
   const fn = guest.resolve(call.fn, call.image ? IMAGE_PARAMS : DATA_PARAMS, 'i64');
   const input = copyIn(guest, call.payload);
   const args = [input, call.payload.length];
@@ -32,7 +32,7 @@ export function callAllocAbi(guest: GuestInstance, call: AllocAbiCall): Uint8Arr
 }
 
 /** Allocates `bytes.length` bytes with the guest's allocator and copies `bytes` there. */
-export function copyIn(guest: GuestInstance, bytes: Uint8Array): number {
+export function copyIn(guest: GuestAccess, bytes: Uint8Array): number {
   const alloc = guest.resolve(ALLOC, ['i32'], 'i32');
   const ptr = (guest.invoke(alloc, ALLOC, [bytes.length]) as number) >>> 0;
   if (ptr === 0 && bytes.length > 0) {
@@ -48,7 +48,7 @@ export function copyIn(guest: GuestInstance, bytes: Uint8Array): number {
 }
 
 /** Frees memory the guest's allocator gave out. */
-export function free(guest: GuestInstance, ptr: number, length: number): void {
+export function free(guest: GuestAccess, ptr: number, length: number): void {
   const fn = guest.resolve(FREE, ['i32', 'i32'], 'void');
   guest.invoke(fn, FREE, [ptr, length]);
 }
@@ -72,7 +72,7 @@ export function pack(ptr: number, length: number): bigint {
  * `ERR_GUEST_ERROR` carrying the guest's message.
  */
 export function takeOutput(
-  guest: GuestInstance,
+  guest: GuestAccess,
   packed: bigint,
   fn: string,
   into?: Uint8Array,

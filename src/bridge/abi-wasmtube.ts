@@ -1,5 +1,5 @@
 import { ResultOutOfBoundsError } from '../errors.js';
-import type { GuestInstance } from './guest-instance.js';
+import type { GuestAccess } from './guest-access.js';
 import type { Placement } from './guest-memory.js';
 
 const DATA_PARAMS = ['i32', 'i32'] as const;
@@ -23,7 +23,7 @@ export interface WasmtubeAbiCall {
  * written at an index, the guest is called as `fn(index, length)` (or with `width, height` for
  * images), writes its result at the same index and returns the result's length.
  */
-export function callWasmtubeAbi(guest: GuestInstance, call: WasmtubeAbiCall): Uint8Array {
+export function callWasmtubeAbi(guest: GuestAccess, call: WasmtubeAbiCall): Uint8Array {
   const params = call.image ? IMAGE_PARAMS : DATA_PARAMS;
   const fn = guest.resolve(call.fn, params, 'i32');
   const memory = guest.memory;

@@ -21,9 +21,14 @@ export const BRIDGE_CALL_CHECKS: Readonly<Record<string, OptionCheck>> = {
   resultBuffer: byteArray,
 };
 
-/** Throws unless `name` is a non-empty string. */
+/** True for a possible function name: a non-empty string. */
+export function isFunctionName(name: unknown): name is string {
+  return typeof name === 'string' && name.length > 0;
+}
+
+/** Throws unless `name` is a function name (a non-empty string). */
 export function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || name.length === 0) {
+  if (!isFunctionName(name)) {
     throw new InvalidArgumentError(
       `The function name must be a non-empty string, got ${describeValue(name)}.`,
     );

@@ -74,15 +74,19 @@ export function checkOptionsObject(
   }
 }
 
-/** Throws for the first key of `options` not in `known`, listing the known ones. */
+/**
+ * Throws for the first key of `options` not in `known`, listing the known ones; `what` names
+ * a key in the message (`'query parameter'`: `Unknown query parameter "x". Known query parameters: …`).
+ */
 export function checkKnownOptions(
-  options: Record<string, unknown>,
+  options: object,
   known: ReadonlySet<string>,
+  what = 'option',
 ): void {
   for (const key of Object.keys(options)) {
     if (!known.has(key)) {
       throw new InvalidArgumentError(
-        `Unknown option "${key}". Known options: ${[...known].join(', ')}.`,
+        `Unknown ${what} "${key}". Known ${what}s: ${[...known].join(', ')}.`,
       );
     }
   }

@@ -18,6 +18,7 @@ import {
   hostImports,
   type HostSignatures,
 } from './host-functions.js';
+import type { GuestAccess } from './guest-access.js';
 import { GuestMemory } from './guest-memory.js';
 import {
   createWasi,
@@ -35,7 +36,12 @@ import {
   wapcHandlers,
   type WapcHandlers,
 } from './abi-wapc.js';
-import { formatSignature, type FunctionSignature, type ValueType } from './wasm-binary.js';
+import {
+  formatSignature,
+  type FunctionSignature,
+  type ModuleInfo,
+  type ValueType,
+} from './wasm-binary.js';
 
 /** The raw WebAssembly imports object handed to instantiation. */
 export type GuestImports = WebAssembly.Imports;
@@ -65,7 +71,7 @@ export interface GuestInstanceOptions {
  * instantiates, turns traps into typed errors, and replaces a trapped instance with a fresh one,
  * because a trap can leave the guest's heap and globals half-updated.
  */
-export class GuestInstance {
+export class GuestInstance implements GuestAccess {
   readonly compiled: CompiledModule;
   /** The module exports wasmtube_alloc and wasmtube_free (the allocator ABI). */
   readonly hasAllocator: boolean;
@@ -104,6 +110,11 @@ export class GuestInstance {
   /** The instance's memory, with the host region. Replaced when the instance is reset. */
   get memory(): GuestMemory {
     return this.#memory;
+  }
+
+  /** The module's imports and exports with their signatures, if the binary could be read. */
+  get info(): ModuleInfo | undefined {
+    return this.compiled.info;
   }
 
   /** How many times the instance has been created; 1 after construction, +1 per reset. */

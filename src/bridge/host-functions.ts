@@ -1,7 +1,7 @@
 import { asBuffer } from './buffers.js';
 import { HostFunctionError, InvalidArgumentError, WasmInstantiateError } from '../errors.js';
 import { copyIn, pack } from './abi-alloc.js';
-import type { GuestInstance } from './guest-instance.js';
+import type { GuestAccess } from './guest-access.js';
 import {
   checkSignature,
   checkValue,
@@ -112,7 +112,7 @@ export function checkAgainstImports(
  */
 export function hostImports(
   signatures: HostSignatures,
-  guest: () => GuestInstance,
+  guest: () => GuestAccess,
   invoke: (module: string, name: string, args: unknown[]) => unknown,
 ): WebAssembly.Imports {
   const imports: WebAssembly.Imports = {};
@@ -149,7 +149,7 @@ export function invokeSync(functions: HostFunctions) {
   };
 }
 
-function liftArgs(guest: GuestInstance, raw: unknown[], params: readonly TypedValue[]): unknown[] {
+function liftArgs(guest: GuestAccess, raw: unknown[], params: readonly TypedValue[]): unknown[] {
   const args: unknown[] = [];
   let at = 0;
   for (const type of params) {
@@ -164,7 +164,7 @@ function liftArgs(guest: GuestInstance, raw: unknown[], params: readonly TypedVa
 }
 
 function lowerResult(
-  guest: GuestInstance,
+  guest: GuestAccess,
   value: unknown,
   type: TypedResult,
   label: string,

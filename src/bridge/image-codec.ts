@@ -5,6 +5,7 @@ import {
   ImageTooLargeError,
   InvalidArgumentError,
 } from '../errors.js';
+import type { RgbImage } from '../types.js';
 import { describeValue } from './check-options.js';
 
 /** Pixels an encoded image may declare before it is refused undecoded (40 MP). */
@@ -13,13 +14,6 @@ export const DEFAULT_MAX_IMAGE_PIXELS = 40_000_000;
 // sharp is loaded on first use: worker threads that never see an encoded image start faster.
 let sharpModule: Promise<typeof import('sharp')> | undefined;
 const loadSharp = async () => (await (sharpModule ??= import('sharp'))).default;
-
-/** Raw, tightly packed 8-bit RGB pixels: `width * height * 3` bytes, row by row. */
-export interface RgbImage {
-  pixels: Uint8Array;
-  width: number;
-  height: number;
-}
 
 /** Encoded formats a result image can be returned in. */
 export type ImageFormat = 'png' | 'jpeg' | 'webp';

@@ -1,6 +1,13 @@
 import { asBuffer } from './buffers.js';
 import { ImageSizeMismatchError, InvalidArgumentError, ResultDecodeError } from '../errors.js';
-import type { BytesInput, CallInput, DataInput, ImageInput, ResultKind } from '../types.js';
+import type {
+  BytesInput,
+  CallInput,
+  DataInput,
+  ImageInput,
+  ResultKind,
+  RgbImage,
+} from '../types.js';
 import { byteArray, describeValue } from './check-options.js';
 import {
   checkDimension,
@@ -8,7 +15,6 @@ import {
   encodeImage,
   toRgbImage,
   type ImageFormat,
-  type RgbImage,
 } from './image-codec.js';
 import { decodeJson, encodeJson, excerpt } from './json-codec.js';
 import { decodeMsgpack, encodeMsgpack } from './msgpack-codec.js';

@@ -1,5 +1,5 @@
 import { ExportSignatureError, InvalidArgumentError } from '../errors.js';
-import type { GuestInstance } from './guest-instance.js';
+import type { GuestAccess } from './guest-access.js';
 import {
   checkSignature,
   checkValue,
@@ -26,14 +26,14 @@ export interface TypedCallOptions {
  * real signature; strings and bytes go through guest memory with the allocator ABI.
  */
 export function typedCall(
-  guest: GuestInstance,
+  guest: GuestAccess,
   name: string,
   args: readonly unknown[],
   options: TypedCallOptions,
 ): unknown {
   if (!Array.isArray(args))
     throw new InvalidArgumentError('call() takes its arguments as an array.');
-  const signature = guest.compiled.info?.exports.find(
+  const signature = guest.info?.exports.find(
     (e) => e.name === name && e.kind === 'function',
   )?.signature;
   const fn = guest.exportedFunction(name);

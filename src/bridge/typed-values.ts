@@ -1,7 +1,7 @@
 import { asBuffer } from './buffers.js';
 import { ExportSignatureError, InvalidArgumentError } from '../errors.js';
 import { copyIn, free, takeOutput } from './abi-alloc.js';
-import type { GuestInstance } from './guest-instance.js';
+import type { GuestAccess } from './guest-access.js';
 import type { ValueType } from './wasm-binary.js';
 
 /** A value type of typed calls and host functions (docs/ABI.md). */
@@ -105,7 +105,7 @@ export function checkSignature(
 
 /** Turns typed values into wasm arguments, copying strings and bytes into guest memory. */
 export function lowerArgs(
-  guest: GuestInstance,
+  guest: GuestAccess,
   args: readonly unknown[],
   types: readonly TypedValue[],
 ): { wasmArgs: unknown[]; allocations: [number, number][] } {
@@ -130,13 +130,13 @@ export function lowerArgs(
   return { wasmArgs, allocations };
 }
 
-export function freeAll(guest: GuestInstance, allocations: [number, number][]): void {
+export function freeAll(guest: GuestAccess, allocations: [number, number][]): void {
   for (const [ptr, length] of allocations) free(guest, ptr, length);
 }
 
 /** Turns a wasm result into the typed value the call asked for. */
 export function liftResult(
-  guest: GuestInstance,
+  guest: GuestAccess,
   raw: unknown,
   type: TypedResult,
   fn: string,
@@ -167,7 +167,7 @@ export function defaultResult(results: readonly ValueType[]): TypedResult {
   );
 }
 
-function needAllocator(guest: GuestInstance, what: string): void {
+function needAllocator(guest: GuestAccess, what: string): void {
   if (!guest.hasAllocator) {
     throw new ExportSignatureError(
       `Passing ${what} needs the guest to export wasmtube_alloc and wasmtube_free (docs/ABI.md).`,

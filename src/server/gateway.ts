@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -9,8 +9,10 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import { checkKnownOptions } from '../bridge/check-options.js';
 import type { HostFunctions } from '../bridge/host-functions.js';
 import { ExportNotFoundError, InvalidArgumentError, WasmtubeError } from '../errors.js';
+import { sha256 } from '../util/sha256.js';
 import {
   BadRequestError,
   DeployFolderError,
@@ -570,13 +572,7 @@ function checkOptions(options: GatewayOptions): void {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('createGateway needs an options object (or none).');
   }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) {
-      throw new InvalidArgumentError(
-        `Unknown option "${key}". Known options: ${[...OPTION_KEYS].join(', ')}.`,
-      );
-    }
-  }
+  checkKnownOptions(options, OPTION_KEYS);
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
     throw new InvalidArgumentError('options.token must be a non-empty string.');
   }
@@ -589,7 +585,7 @@ function checkOptions(options: GatewayOptions): void {
 }
 
 function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return Buffer.from(sha256(text), 'hex');
 }
 
 function delay(ms: number): Promise<void> {

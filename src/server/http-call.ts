@@ -1,3 +1,4 @@
+import { checkKnownOptions } from '../bridge/check-options.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CallInput, ResultKind } from '../types.js';
 
@@ -54,13 +55,7 @@ export interface HttpCall {
  */
 export function toCall(request: CallRequest): HttpCall {
   const { query } = request;
-  for (const key of Object.keys(query)) {
-    if (!QUERY_KEYS.has(key)) {
-      throw new InvalidArgumentError(
-        `Unknown query parameter "${key}". Known: ${[...QUERY_KEYS].join(', ')}.`,
-      );
-    }
-  }
+  checkKnownOptions(query, QUERY_KEYS, 'query parameter');
   const width = dimension(query, 'width');
   const height = dimension(query, 'height');
   if ((width === undefined) !== (height === undefined)) {

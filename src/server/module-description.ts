@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { conventionOf, hasAllocator, type Convention } from '../bridge/conventions.js';
 import { formatSignature, readModuleInfo } from '../bridge/wasm-binary.js';
+import { sha256 } from '../util/sha256.js';
 
 /** How an exported function can be called: the bridge's conventions (docs/ABI.md). */
 export type CallingConvention = Convention;
@@ -59,14 +59,14 @@ const WASI_MODULES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
  */
 export function describeModule(bytes: Uint8Array): ModuleDescription {
   const info = readModuleInfo(bytes);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const hash = sha256(bytes);
   if (!info) {
     // The reader gave up (e.g. GC types): fall back to the engine's view, without signatures.
     const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
     const imports = WebAssembly.Module.imports(module);
     return {
       sizeBytes: bytes.length,
-      sha256,
+      sha256: hash,
       functions: WebAssembly.Module.exports(module)
         .filter((e) => e.kind === 'function')
         .map((e) => ({
@@ -86,7 +86,7 @@ export function describeModule(bytes: Uint8Array): ModuleDescription {
   const allocator = hasAllocator(info.exports);
   return {
     sizeBytes: bytes.length,
-    sha256,
+    sha256: hash,
     functions: info.exports
       .filter((e) => e.kind === 'function')
       .map((e) => ({

@@ -1,14 +1,14 @@
-import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HostFunctions } from '../bridge/host-functions.js';
 import { WasmtubeError } from '../errors.js';
 import { Worker } from '../supervisor/worker.js';
+import { sha256 } from '../util/sha256.js';
 import type { WorkerOptions } from '../supervisor/worker-types.js';
-import { DeployFolderWatcher, moduleNameOf } from './folder-watcher.js';
+import { DeployFolderWatcher, moduleNameOf } from './deploy-folder-watcher.js';
 import { InternalError, SidecarInvalidError } from './gateway-errors.js';
 import { builtinHostFunctions, grantHostFunctions } from './host-catalog.js';
-import { CoalescingQueue } from './keyed-queue.js';
+import { CoalescingQueue } from './coalescing-queue.js';
 import type { GatewayMetrics, ModuleGaugeSource } from './metrics.js';
 import { describeModule, type FunctionDescription } from './module-description.js';
 import { checkModuleName, isModuleName, readInside, resolveInside } from './safe-path.js';
@@ -520,8 +520,4 @@ function asWasmtubeError(error: unknown): WasmtubeError {
   return new InternalError(`Deploying failed: ${(error as Error)?.message ?? String(error)}`, {
     cause: error,
   });
-}
-
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

@@ -1,3 +1,4 @@
+import { isFunctionName } from '../bridge/call-arguments.js';
 import { SidecarInvalidError } from './gateway-errors.js';
 
 /**
@@ -103,7 +104,7 @@ const FIELDS: Record<keyof ModuleSettings, Check> = {
   probe: object(
     {
       fn: (value, where) => {
-        if (typeof value !== 'string' || value === '') fail(where, 'a function name');
+        if (!isFunctionName(value)) fail(where, 'a function name');
       },
       data: () => undefined,
     },

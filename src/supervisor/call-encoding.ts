@@ -5,6 +5,7 @@ import {
   checkCallOptions,
   checkRunOptions,
   checkTypedCall,
+  isFunctionName,
 } from '../bridge/call-arguments.js';
 import {
   checkOptionsObject,
@@ -144,7 +145,7 @@ export function encodeInput(
 
 /** Validates the probe once, and encodes its data here, like a call's. */
 export function toProbe(probe: { fn: string; input?: CallInput }): ThreadData['probe'] {
-  if (typeof probe?.fn !== 'string' || probe.fn === '') {
+  if (!isFunctionName(probe?.fn)) {
     throw new InvalidArgumentError(
       `options.probe must be { fn, input? } with a function name, got ${describeValue(probe)}.`,
     );
