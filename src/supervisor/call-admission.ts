@@ -1,6 +1,8 @@
 /** Turns a Worker call's arguments into a {@link CallSpec}, or throws the typed error. */
 import { checkResultBuffer } from '../bridge/payload.js';
-import { AbortError, InvalidArgumentError } from '../errors.js';
+import { checkName } from '../bridge/call-arguments.js';
+import { InvalidArgumentError } from '../errors.js';
+import { abortError } from '../util/serial-queue.js';
 import type { ThreadTask } from '../protocol/messages.js';
 import type { CallInput } from '../types.js';
 import { checkWorkerCall, encodeInput } from './call-encoding.js';
@@ -26,9 +28,7 @@ export function callSpec(
   defaults: { timeoutMs: number; queueTimeoutMs: number },
   withInfo: boolean,
 ): CallSpec {
-  if (typeof fn !== 'string' || fn.length === 0) {
-    throw new InvalidArgumentError('The function name must be a non-empty string.');
-  }
+  checkName(fn);
   checkWorkerCall(request, options);
   const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
   const queueTimeoutMs = options.queueTimeoutMs ?? defaults.queueTimeoutMs;
@@ -39,9 +39,7 @@ export function callSpec(
     throw new InvalidArgumentError(`options.retry must be a non-negative integer, got ${retries}.`);
   }
   const signal = options.signal;
-  if (signal?.aborted) {
-    throw new AbortError('The call was aborted before it ran.', { cause: signal.reason });
-  }
+  if (signal?.aborted) throw abortError(signal);
   const payload = 'input' in request ? encodeInput(request.input, options.returns) : undefined;
   const resultBuffer = checkResultBuffer(options.resultBuffer, payload?.returns);
   if ('typed' in request && !Array.isArray(request.typed.args)) {

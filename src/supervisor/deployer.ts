@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { debuglog } from 'node:util';
 import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
-import { SerialQueue } from '../bridge/serial-queue.js';
+import { SerialQueue } from '../util/serial-queue.js';
+import { sha256 } from '../util/sha256.js';
 import { ReloadRejectedError, type WasmtubeError } from '../errors.js';
 import {
   FailureRate,
@@ -221,9 +221,4 @@ export class Deployer {
         ? new RollbackWatch(version, hash, previous, this.#baseline, rollback)
         : undefined;
   }
-}
-
-/** sha256 (hex) of a module's bytes: what identifies its content. */
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }

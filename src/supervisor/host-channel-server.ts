@@ -4,9 +4,18 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { asBuffer } from '../bridge/buffers.js';
-import type { HostFunctions } from '../bridge/host-functions.js';
+import { debuglog } from 'node:util';
+import type { HostFunction, HostFunctions } from '../bridge/host-functions.js';
 import { serializeError } from '../errors.js';
-import { HostChannelFlag, type HostAnswer, type HostRequest } from '../protocol/host-channel.js';
+import {
+  HostChannelFlag,
+  WAPC_CHANNEL,
+  type HostAnswer,
+  type HostRequest,
+} from '../protocol/host-channel.js';
+import type { WorkerOptions } from './worker-types.js';
+
+const debug = debuglog('wasmtube');
 
 /** Answers the host calls of one thread, posted on `port`, with `functions`. */
 export function serveHostChannel(
@@ -35,4 +44,17 @@ export function serveHostChannel(
   });
   // Serving host calls must not keep the process alive on its own.
   port.unref();
+}
+
+/** What runs on the main thread for a worker's threads: host functions and waPC callbacks. */
+export function mainThreadFunctions(
+  options: Pick<WorkerOptions, 'hostFunctions' | 'hostCall' | 'logger'>,
+): HostFunctions {
+  const { hostFunctions, hostCall, logger } = options;
+  const wapc: HostFunctions[string] = {};
+  if (hostCall) wapc.hostCall = { fn: hostCall as HostFunction['fn'] };
+  wapc.log = {
+    fn: (logger ?? ((message: string) => debug('waPC guest: %s', message))) as HostFunction['fn'],
+  };
+  return { ...hostFunctions, [WAPC_CHANNEL]: wapc };
 }

@@ -19,6 +19,9 @@ import {
 import { checkWasiOptions } from '../bridge/wasi.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { WorkerOptions } from './worker-types.js';
+import type { CompiledModule } from '../bridge/compiled-module.js';
+import { hostSignatures } from '../bridge/host-functions.js';
+import type { ThreadData } from '../protocol/messages.js';
 
 export const DEFAULTS = {
   timeoutMs: 30_000,
@@ -190,4 +193,33 @@ export function checkOptions(options: WorkerOptions): number {
     throw new InvalidArgumentError('Pass exactly one of options.wasmFile and options.wasmBinary.');
   }
   return (options.threads as number | undefined) ?? availableParallelism();
+}
+
+/** What every thread of a pool serving `compiled` as `version` starts with. */
+export function threadData(
+  options: Required<Pick<WorkerOptions, keyof typeof DEFAULTS>> & WorkerOptions,
+  probe: ThreadData['probe'],
+  compiled: CompiledModule,
+  version: number,
+): ThreadData {
+  return {
+    compiled,
+    version,
+    resultHeadroomBytes: options.resultHeadroomBytes,
+    maxImagePixels: options.maxImagePixels,
+    importsModule: moduleSpecifier(options.importsModule),
+    recycle: {
+      maxCallsPerInstance: options.maxCallsPerInstance,
+      maxInstanceAgeMs: options.maxInstanceAgeMs,
+      maxMemoryBytes: options.recycleMemoryMb * 1024 * 1024,
+    },
+    slots: options.pipelineDepth,
+    spinUs: options.spinUs,
+    probe,
+    wasi: options.wasi,
+    abi: options.abi,
+    hostModule: moduleSpecifier(options.hostModule),
+    remoteHost: options.hostFunctions && hostSignatures(options.hostFunctions),
+    remoteWapc: options.hostCall !== undefined || options.logger !== undefined,
+  };
 }

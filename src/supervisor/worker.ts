@@ -2,26 +2,15 @@ import { EventEmitter } from 'node:events';
 import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
 import { describeExports, type ExportInfo } from '../bridge/describe-exports.js';
 import type { CommandResult } from '../bridge/guest-instance.js';
-import { hostSignatures, type HostFunction, type HostFunctions } from '../bridge/host-functions.js';
 import type { TypedCallOptions } from '../bridge/typed-call.js';
-import { WAPC_CHANNEL } from '../protocol/host-channel.js';
-import { serveHostChannel } from './host-channel-server.js';
-import { debuglog } from 'node:util';
+import { mainThreadFunctions, serveHostChannel } from './host-channel-server.js';
 import {
   InvalidArgumentError,
   WasmtubeError,
   WorkerNotFoundError,
   WorkerStoppedError,
 } from '../errors.js';
-import type {
-  BytesInput,
-  CallInput,
-  ImageInput,
-  ResultKind,
-  ResultTypes,
-  RgbImage,
-} from '../types.js';
-import { epochNow, SlotState } from '../protocol/call-slots.js';
+import type { CallFunction, CallInput } from '../types.js';
 import type { ThreadData, ThreadResponse } from '../protocol/messages.js';
 import { lookup, register, unregister } from './registry.js';
 import { Supervisor, type SupervisedChild } from './supervisor.js';
@@ -34,7 +23,7 @@ import {
   MAX_TIMER_MS,
   milliseconds,
 } from '../bridge/check-options.js';
-import { checkOptions, DEFAULTS, moduleSpecifier } from './worker-options.js';
+import { checkOptions, DEFAULTS, threadData } from './worker-options.js';
 import type {
   CallInfo,
   ReloadResult,
@@ -52,12 +41,11 @@ import { Dispatcher, started } from './dispatcher.js';
 import { CallBook } from './call-book.js';
 import { callSpec, type CallRequest } from './call-admission.js';
 import { VersionSwitch } from './version-switch.js';
-import { Deployer, sha256 } from './deployer.js';
+import { Deployer } from './deployer.js';
+import { Watchdog } from './watchdog.js';
+import { sha256 } from '../util/sha256.js';
 
-const debug = debuglog('wasmtube');
 const STOP_OPTIONS = new Set(['timeoutMs']);
-/** How often in-flight calls are checked against their timeouts. */
-const WATCHDOG_MS = 10;
 
 /**
  * A supervised pool of worker threads, each holding one instance of a module, with the
@@ -85,8 +73,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   readonly #calls: CallBook;
   #state: WorkerState = 'running';
   #failure: WasmtubeError | undefined;
-  #watchdog: NodeJS.Timeout | undefined;
-  #degradedSince: number | undefined;
+  /** Timeouts and thread health, while calls are in flight. */
+  readonly #watchdog: Watchdog;
   #recovering = false;
   #stopping: Promise<void> | undefined;
   /** The module version the threads serve, and how it changes. */
@@ -134,7 +122,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
             ),
           ),
         onExit: (exit) => this.#onThreadExit(exit),
-        onHostChannel: (port, buffer) => serveHostChannel(port, buffer, this.#mainThreadFunctions),
+        onHostChannel: (port, buffer) =>
+          serveHostChannel(port, buffer, mainThreadFunctions(this.#options)),
       },
     );
     this.#dispatch = new Dispatcher(this.#table);
@@ -147,18 +136,40 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
           this.#state === 'running' || this.#state === 'stopping' ? this.#state : 'other',
         onOutcome: (version, failed) => this.#deployer.noteOutcome(version, failed),
         onTrap: (event) => this.emit('trap', event),
-        onBusy: () => this.#startWatchdog(),
+        onBusy: () => this.#watchdog.start(),
         onDrain: () => {
-          this.#stopWatchdog();
+          this.#watchdog.stop();
           this.emit('drain');
         },
+      },
+    );
+    this.#watchdog = new Watchdog(
+      { table: this.#table, calls: this.#calls, dispatch: this.#dispatch },
+      this.#options.startTimeoutMs,
+      {
+        onTimeout: (call, link) => {
+          this.#deployer.noteOutcome(link.version, true);
+          this.#calls.stats.timeouts++;
+          this.emit('timeout', { fn: call.fn, timeoutMs: call.timeoutMs, threadId: link.threadId });
+        },
+        onThreadsFailed: () => {
+          this.#recovering = true;
+          this.#supervisor.reportCrash(this, { reason: 'threads failed to start' });
+          this.#deployer
+            .replaceThreads()
+            .catch((error: unknown) =>
+              this.#supervisor.reportCrash(this, { reason: 'restart failed', error }),
+            )
+            .finally(() => (this.#recovering = false));
+        },
+        serving: () => this.#state === 'running' && !this.#recovering,
       },
     );
     this.#versions = new VersionSwitch(
       this.#table,
       { compiled, version: 0 },
       {
-        threadData: (module, version) => this.#threadData(module, version),
+        threadData: (module, version) => threadData(this.#options, this.#probe, module, version),
         serving: () => this.#state === 'running',
         onPoolSwapped: (old) => {
           for (const call of this.#calls.inflight()) {
@@ -269,39 +280,8 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * `ERR_WORKER_STOPPED`, `ERR_RESTART_INTENSITY`, and `ERR_ABORTED` from `signal`. Aborting a
    * running call terminates and replaces its thread, as a timeout does.
    */
-  callFunction(
-    name: string,
-    input: BytesInput,
-    options?: WorkerCallOptions<'bytes'>,
-  ): Promise<Buffer>;
-  callFunction<T = unknown>(
-    name: string,
-    input: CallInput,
-    options?: WorkerCallOptions<'json'>,
-  ): Promise<T>;
-  callFunction(
-    name: string,
-    input: CallInput,
-    options: WorkerCallOptions<'bytes'>,
-  ): Promise<Buffer>;
-  callFunction(
-    name: string,
-    input: ImageInput,
-    options: WorkerCallOptions<'rgb'>,
-  ): Promise<RgbImage>;
-  callFunction(
-    name: string,
-    input: ImageInput,
-    options: WorkerCallOptions<'png' | 'jpeg' | 'webp'>,
-  ): Promise<Buffer>;
-  callFunction<R extends ResultKind>(
-    name: string,
-    input: CallInput,
-    options?: WorkerCallOptions<R>,
-  ): Promise<ResultTypes<unknown>[R]>;
-  callFunction(name: string, input: CallInput, options: WorkerCallOptions = {}): Promise<unknown> {
-    return this.#enqueue(name, { input }, options, false);
-  }
+  readonly callFunction = ((name: string, input: CallInput, options: WorkerCallOptions = {}) =>
+    this.#enqueue(name, { input }, options, false)) as CallFunction<WorkerCallOptions>;
 
   /** Like {@link callFunction}, and also tells which version and thread served the call. */
   callFunctionWithInfo<T = unknown>(
@@ -331,17 +311,6 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     const { params, returns, ...callOptions } = options;
     const typed = { args, options: { ...(params && { params }), ...(returns && { returns }) } };
     return this.#enqueue(fn, { typed }, callOptions, false);
-  }
-
-  /** Host functions and waPC callbacks that threads reach through their host channels. */
-  get #mainThreadFunctions(): HostFunctions {
-    const { hostFunctions, hostCall, logger } = this.#options;
-    const wapc: HostFunctions[string] = {};
-    if (hostCall) wapc.hostCall = { fn: hostCall as HostFunction['fn'] };
-    wapc.log = {
-      fn: (logger ?? ((message: string) => debug('waPC guest: %s', message))) as HostFunction['fn'],
-    };
-    return { ...hostFunctions, [WAPC_CHANNEL]: wapc };
   }
 
   /**
@@ -479,101 +448,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     this.#dispatch.pump();
   }
 
-  // ---- watchdog: timeouts, thread health ----
-
-  #startWatchdog(): void {
-    this.#watchdog ??= setInterval(() => this.#tick(), WATCHDOG_MS).unref();
-  }
-
-  #stopWatchdog(): void {
-    if (this.#watchdog) clearInterval(this.#watchdog);
-    this.#watchdog = undefined;
-  }
-
-  #tick(): void {
-    const now = epochNow();
-    for (const link of this.#table.links()) {
-      for (const call of link.calls()) {
-        if (call.stopReason !== undefined) continue;
-        const state = link.slots.state(call.slot);
-        if (state === SlotState.Queued) this.#checkQueueTimeout(call, now);
-        else if (
-          state === SlotState.Running &&
-          call.timeoutMs > 0 &&
-          now - link.slots.startedAt(call.slot) > call.timeoutMs &&
-          this.#calls.stop(call, 'timeout')
-        ) {
-          this.#deployer.noteOutcome(link.version, true);
-          this.#calls.stats.timeouts++;
-          this.emit('timeout', { fn: call.fn, timeoutMs: call.timeoutMs, threadId: link.threadId });
-        }
-      }
-    }
-    this.#dispatch.tick(now);
-    // Only calls with a queue timeout need looking at in the (possibly long) queue.
-    if (this.#calls.watchingQueueTimeouts) {
-      for (const call of [...this.#dispatch.waiting]) this.#checkQueueTimeout(call, now);
-    }
-    this.#checkThreads(now);
-  }
-
-  #checkQueueTimeout(call: PendingCall, now: number): void {
-    if (call.queueTimeoutMs > 0 && now - call.createdAt > call.queueTimeoutMs) {
-      this.#calls.stop(call, 'queue-timeout');
-    }
-  }
-
-  /**
-   * piscina replaces a thread that dies, except one that dies while starting: then it stops
-   * replacing threads at all. Seeing the pool short of threads for longer than a start may take,
-   * report a crash and replace the whole pool.
-   */
-  #checkThreads(now: number): void {
-    const pool = this.#table.pool;
-    pool.trackThreads();
-    if (this.#state !== 'running' || this.#recovering || pool.threadsAlive >= pool.threads) {
-      this.#degradedSince = undefined;
-      return;
-    }
-    this.#degradedSince ??= now;
-    if (now - this.#degradedSince < this.#options.startTimeoutMs) return;
-    this.#degradedSince = undefined;
-    this.#recovering = true;
-    this.#supervisor.reportCrash(this, { reason: 'threads failed to start' });
-    this.#deployer
-      .replaceThreads()
-      .catch((error: unknown) =>
-        this.#supervisor.reportCrash(this, { reason: 'restart failed', error }),
-      )
-      .finally(() => (this.#recovering = false));
-  }
-
   // ---- pools ----
-
-  /** What every thread of a pool serving `compiled` as `version` starts with. */
-  #threadData(compiled: CompiledModule, version: number): ThreadData {
-    const options = this.#options;
-    return {
-      compiled,
-      version,
-      resultHeadroomBytes: options.resultHeadroomBytes,
-      maxImagePixels: options.maxImagePixels,
-      importsModule: moduleSpecifier(options.importsModule),
-      recycle: {
-        maxCallsPerInstance: options.maxCallsPerInstance,
-        maxInstanceAgeMs: options.maxInstanceAgeMs,
-        maxMemoryBytes: options.recycleMemoryMb * 1024 * 1024,
-      },
-      slots: options.pipelineDepth,
-      spinUs: options.spinUs,
-      probe: this.#probe,
-      wasi: options.wasi,
-      abi: options.abi,
-      hostModule: moduleSpecifier(options.hostModule),
-      remoteHost: options.hostFunctions && hostSignatures(options.hostFunctions),
-      remoteWapc: options.hostCall !== undefined || options.logger !== undefined,
-    };
-  }
 
   #onThreadExit({ pool, threadId, exitCode, planned, link, lost }: ThreadExit): void {
     for (const { call, state } of lost) this.#calls.lost(call, state, exitCode);
@@ -612,7 +487,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
   }
 
   async #shutdown(): Promise<void> {
-    this.#stopWatchdog();
+    this.#watchdog.stop();
     await this.#deployer.close();
     if (this.#name !== undefined) unregister(this.#name, this);
     this.#supervisor.remove(this);
