@@ -10,7 +10,7 @@ import {
   type RollbackOptions,
 } from './reload-policy.js';
 import type { VersionSwitch } from './version-switch.js';
-import { WasmFileWatcher } from './watcher.js';
+import { WasmFileWatcher } from './wasm-file-watcher.js';
 import type { ReloadResult, WorkerEvents } from './worker-types.js';
 
 const debug = debuglog('wasmtube');
