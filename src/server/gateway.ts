@@ -33,7 +33,8 @@ import {
 import { checkCallInput } from './image-guard.js';
 import { GatewayMetrics, OK } from './metrics.js';
 import type { FunctionDescription } from './module-description.js';
-import { ModuleRegistry, type DeployedModule, type ModuleState } from './module-registry.js';
+import type { DeployedModule, ModuleState } from './module-record.js';
+import { ModuleRegistry } from './module-registry.js';
 import { checkModuleName } from './safe-path.js';
 import { checkSettings, type ModuleSettings } from './sidecar.js';
 

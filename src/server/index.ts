@@ -11,7 +11,8 @@ export {
   type ListenOptions,
   type ModuleStatus,
 } from './gateway.js';
-export type { DeployedModule, ModuleRegistry, ModuleState } from './module-registry.js';
+export type { ModuleRegistry } from './module-registry.js';
+export type { DeployedModule, ModuleState } from './module-record.js';
 export type { ModuleSettings } from './sidecar.js';
 export { parseSidecar } from './sidecar.js';
 export {
