@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_MODULE_SETTINGS, serve, type Gateway } from '../server/gateway.js';
+import { serve, type Gateway } from '../server/gateway.js';
+import { DEFAULT_MODULE_SETTINGS } from '../server/gateway-options.js';
 import { EXIT } from './exit-codes.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
 

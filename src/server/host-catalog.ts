@@ -51,3 +51,22 @@ export function grantHostFunctions(
   }
   return granted;
 }
+
+/**
+ * The host functions a module's sidecar `source` grants, from the built-in ones (logging through
+ * `log`) and those the gateway was given; undefined when it grants none.
+ * @throws `ERR_SIDECAR_INVALID` for a grant neither offers
+ */
+export function grantedHostFunctions(
+  given: HostFunctions,
+  grants: readonly string[] | undefined,
+  source: string,
+  log: (message: string) => void,
+): HostFunctions | undefined {
+  if (!grants?.length) return undefined;
+  const catalog: HostFunctions = { ...builtinHostFunctions(log) };
+  for (const [module, fns] of Object.entries(given)) {
+    catalog[module] = { ...catalog[module], ...fns };
+  }
+  return grantHostFunctions(catalog, grants, source);
+}

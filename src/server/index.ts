@@ -2,16 +2,15 @@
  * The HTTP gateway (`wasmtube serve`): a function-as-a-service host for a folder of .wasm modules.
  * @packageDocumentation
  */
+export { createGateway, serve, Gateway } from './gateway.js';
 export {
-  createGateway,
-  serve,
-  Gateway,
   DEFAULT_MODULE_SETTINGS,
   type GatewayOptions,
   type ListenOptions,
-  type ModuleStatus,
-} from './gateway.js';
-export type { DeployedModule, ModuleRegistry, ModuleState } from './module-registry.js';
+} from './gateway-options.js';
+export type { ModuleStatus } from './module-status.js';
+export type { ModuleRegistry } from './module-registry.js';
+export type { DeployedModule, ModuleState } from './module-record.js';
 export type { ModuleSettings } from './sidecar.js';
 export { parseSidecar } from './sidecar.js';
 export {

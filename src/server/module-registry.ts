@@ -1,50 +1,18 @@
 import { readdir } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HostFunctions } from '../bridge/host-functions.js';
-import { WasmtubeError } from '../errors.js';
 import { Worker } from '../supervisor/worker.js';
 import { sha256 } from '../util/sha256.js';
-import type { WorkerOptions } from '../supervisor/worker-types.js';
-import { DeployFolderWatcher, moduleNameOf } from './deploy-folder-watcher.js';
-import { InternalError, SidecarInvalidError } from './gateway-errors.js';
-import { builtinHostFunctions, grantHostFunctions } from './host-catalog.js';
 import { CoalescingQueue } from './coalescing-queue.js';
+import { DeployFolderWatcher, moduleNameOf } from './deploy-folder-watcher.js';
+import { grantedHostFunctions } from './host-catalog.js';
 import type { GatewayMetrics, ModuleGaugeSource } from './metrics.js';
-import { describeModule, type FunctionDescription } from './module-description.js';
-import { checkModuleName, isModuleName, readInside, resolveInside } from './safe-path.js';
-import { parseSidecar, type ModuleSettings } from './sidecar.js';
-
-/**
- * `deploying`: its first version is starting. `serving`: it takes calls. `failed`: nothing
- * serves it (it did not deploy, or its supervisor gave up); `error` says why.
- */
-export type ModuleState = 'deploying' | 'serving' | 'failed';
-
-/** One module of the folder as the registry sees it. */
-export interface DeployedModule {
-  readonly name: string;
-  readonly state: ModuleState;
-  /** The worker serving it, when `serving`. */
-  readonly worker: Worker | undefined;
-  /** The version being served (1 for the first deploy, +1 per reload, rollback or redeploy). */
-  readonly version: number;
-  /** sha256 of the module being served. */
-  readonly hash: string | undefined;
-  /** Functions of the version being served, by name. */
-  readonly functions: ReadonlyMap<string, FunctionDescription>;
-  /** Whether the module runs with WASI. */
-  readonly wasi: boolean;
-  /** The effective settings: the gateway's defaults overridden by the sidecar. */
-  readonly settings: ModuleSettings;
-  /** The last deploy, reload or supervision failure, until a later deploy succeeds. */
-  readonly error: WasmtubeError | undefined;
-  readonly deployedAt: Date | undefined;
-  readonly updatedAt: Date;
-  /** The version that served a call, from the worker version in its `CallInfo`. */
-  versionOf(workerVersion: number): number;
-  /** sha256 of a version, if still known. */
-  hashOf(version: number): string | undefined;
-}
+import { describeModule } from './module-description.js';
+import { ModuleRecord, type DeployedModule } from './module-record.js';
+import { readModuleSettings } from './read-module-settings.js';
+import { checkModuleName, isModuleName, readInside } from './safe-path.js';
+import type { ModuleSettings } from './sidecar.js';
+import { workerOptions } from './worker-options.js';
 
 /** Options of a {@link ModuleRegistry}. */
 export interface RegistryOptions {
@@ -64,58 +32,6 @@ export interface RegistryOptions {
   metrics: GatewayMetrics;
   /** Host functions offered besides the built-in ones; sidecars grant them by name. */
   hostFunctions: HostFunctions;
-}
-
-/** How many version → hash pairs a module remembers (for the hash response header). */
-const HASH_HISTORY = 16;
-
-class ModuleRecord implements DeployedModule {
-  state: ModuleState = 'deploying';
-  worker: Worker | undefined;
-  versionBase = 1;
-  functions = new Map<string, FunctionDescription>();
-  wasi = false;
-  settings: ModuleSettings = {};
-  /** The settings a deploy was last attempted with, and the content last read. */
-  settingsKey: string | undefined;
-  fileHash: string | undefined;
-  error: WasmtubeError | undefined;
-  /** The error of the last failed read of the files, cleared by the next good read. */
-  readError: WasmtubeError | undefined;
-  deployedAt: Date | undefined;
-  updatedAt = new Date();
-  readonly #hashes = new Map<number, string>();
-
-  constructor(readonly name: string) {}
-
-  get version(): number {
-    return this.worker ? this.versionOf(this.worker.version) : this.versionBase - 1;
-  }
-
-  get hash(): string | undefined {
-    return this.worker?.hash;
-  }
-
-  versionOf(workerVersion: number): number {
-    return this.versionBase + workerVersion;
-  }
-
-  hashOf(version: number): string | undefined {
-    return this.#hashes.get(version);
-  }
-
-  rememberHash(version: number, hash: string): void {
-    this.#hashes.set(version, hash);
-    if (this.#hashes.size > HASH_HISTORY) this.#hashes.delete(this.#hashes.keys().next().value!);
-  }
-
-  forgetHashes(): void {
-    this.#hashes.clear();
-  }
-
-  touch(): void {
-    this.updatedAt = new Date();
-  }
 }
 
 /**
@@ -240,9 +156,7 @@ export class ModuleRegistry {
           checkModuleName(name);
         } catch (error) {
           log.warn({ file: `${name}.wasm` }, `not deployed: ${(error as Error).message}`);
-          const record = new ModuleRecord(name);
-          this.#fail(record, error);
-          this.#records.set(name, record);
+          this.#records.set(name, new ModuleRecord(name).fail(error));
         }
       }
       return;
@@ -253,10 +167,10 @@ export class ModuleRegistry {
     try {
       bytes = await readInside(folder, `${name}.wasm`);
       if (bytes === undefined) return await this.#undeploy(name, log);
-      settings = await this.#settingsOf(name);
+      settings = await readModuleSettings(folder, name, this.#options.defaults);
     } catch (error) {
       log.error({ err: error }, describeFailure(record, 'could not be read'));
-      const failed = this.#fail(record ?? new ModuleRecord(name), error);
+      const failed = (record ?? new ModuleRecord(name)).fail(error);
       failed.readError = failed.error;
       // Not serving: the next good read deploys again, whatever failed before.
       if (failed.state !== 'serving') failed.fileHash = failed.settingsKey = undefined;
@@ -286,31 +200,6 @@ export class ModuleRegistry {
     return this.#deploy(name, bytes, hash, settings, settingsKey, log);
   }
 
-  /** The gateway's defaults overridden by the sidecar, with WASI preopens checked. */
-  async #settingsOf(name: string): Promise<ModuleSettings> {
-    const { folder, defaults } = this.#options;
-    const file = `${name}.json`;
-    const text = await readInside(folder, file);
-    const sidecar = text === undefined ? {} : parseSidecar(text.toString('utf8'), file);
-    const settings: ModuleSettings = { ...defaults, ...sidecar };
-    const preopens = settings.wasi?.preopens;
-    if (preopens) {
-      const resolved: Record<string, string> = {};
-      for (const [guestPath, hostPath] of Object.entries(preopens)) {
-        const real = await resolveInside(folder, hostPath);
-        if (real === undefined) {
-          throw new SidecarInvalidError(
-            `${file}: wasi.preopens["${guestPath}"] names ${hostPath}, which does not exist.`,
-            { details: { file, field: `wasi.preopens.${guestPath}` } },
-          );
-        }
-        resolved[guestPath] = real;
-      }
-      settings.wasi = { ...settings.wasi, preopens: resolved };
-    }
-    return settings;
-  }
-
   /** Starts a worker for the content and settings; swaps it in for the running one, if any. */
   async #deploy(
     name: string,
@@ -332,19 +221,23 @@ export class ModuleRegistry {
     let description;
     try {
       description = describeModule(bytes);
-      const hostFunctions = this.#grantedHostFunctions(name, settings, log);
+      const hostFunctions = grantedHostFunctions(
+        this.#options.hostFunctions,
+        settings.hostFunctions,
+        `${name}.json`,
+        (message) => log.info({ hostFunction: 'wasmtube.log' }, message),
+      );
       worker = await Worker.start(workerOptions(bytes, settings, description.wasi, hostFunctions));
     } catch (error) {
       metrics.deploys.inc({ module: name, outcome: 'failed' });
       if (previous) {
-        record.error = asWasmtubeError(error);
-        record.touch();
+        record.noteError(error);
         log.error(
           { err: error, version: record.version },
           `new settings or content not deployed; version ${record.version} keeps serving`,
         );
       } else {
-        this.#fail(record, error);
+        record.fail(error);
         log.error({ err: error }, 'not deployed');
       }
       return;
@@ -359,17 +252,7 @@ export class ModuleRegistry {
       : Math.max(record.versionBase - 1, this.#lastVersions.get(name) ?? 0);
     const version = prior + 1;
     // The swap is synchronous: a call that found the old worker is already queued on it.
-    record.worker = worker;
-    record.versionBase = version;
-    record.state = 'serving';
-    record.settings = settings;
-    record.functions = new Map(description.functions.map((f) => [f.name, f]));
-    record.wasi = description.wasi;
-    record.error = undefined;
-    record.deployedAt = new Date();
-    record.touch();
-    record.forgetHashes();
-    record.rememberHash(version, worker.hash);
+    record.swapIn(worker, version, settings, description);
     this.#watchWorker(record, worker, log);
     metrics.deploys.inc({ module: name, outcome: 'ok' });
     log.info(
@@ -377,23 +260,6 @@ export class ModuleRegistry {
       previous ? 'redeployed with new settings' : 'deployed',
     );
     if (previous) this.#retire(previous);
-  }
-
-  /** The host functions the module's settings grant, from the built-in and given ones. */
-  #grantedHostFunctions(
-    name: string,
-    settings: ModuleSettings,
-    log: FastifyBaseLogger,
-  ): HostFunctions | undefined {
-    if (!settings.hostFunctions?.length) return undefined;
-    const builtin = builtinHostFunctions((message) =>
-      log.info({ hostFunction: 'wasmtube.log' }, message),
-    );
-    const catalog: HostFunctions = { ...builtin };
-    for (const [module, fns] of Object.entries(this.#options.hostFunctions)) {
-      catalog[module] = { ...catalog[module], ...fns };
-    }
-    return grantHostFunctions(catalog, settings.hostFunctions, `${name}.json`);
   }
 
   async #reload(record: ModuleRecord, bytes: Buffer, log: FastifyBaseLogger): Promise<void> {
@@ -410,8 +276,7 @@ export class ModuleRegistry {
       metrics.reloads.inc({ module: record.name, outcome: 'ok' });
       log.info({ version, hash: result.hash, durationMs: result.durationMs }, 'reloaded');
     } catch (error) {
-      record.error = asWasmtubeError(error);
-      record.touch();
+      record.noteError(error);
       metrics.reloads.inc({ module: record.name, outcome: 'rejected' });
       log.warn(
         { err: error, version: record.version },
@@ -445,17 +310,6 @@ export class ModuleRegistry {
     return stopping;
   }
 
-  #fail(record: ModuleRecord, error: unknown): ModuleRecord {
-    record.error = asWasmtubeError(error);
-    record.touch();
-    if (record.state !== 'serving') {
-      record.state = 'failed';
-      if (record.worker) record.versionBase = record.version + 1; // keeps `version` as it was
-      record.worker = undefined;
-    }
-    return record;
-  }
-
   #watchWorker(record: ModuleRecord, worker: Worker, log: FastifyBaseLogger): void {
     const { metrics } = this.#options;
     const current = () => record.worker === worker;
@@ -487,37 +341,8 @@ export class ModuleRegistry {
   }
 }
 
-function workerOptions(
-  bytes: Buffer,
-  settings: ModuleSettings,
-  wasi: boolean,
-  hostFunctions: HostFunctions | undefined,
-): WorkerOptions {
-  // maxImagePixels is checked from the header before a call reaches the worker, and again by
-  // the worker's threads when they decode (so both agree on the module's limit).
-  const { probe, wasi: wasiSettings, hostFunctions: _grants, ...rest } = settings;
-  // Undefined values would override the worker's own defaults.
-  const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-  return {
-    ...defined,
-    wasmBinary: bytes,
-    watch: false,
-    // A WASI module gets WASI with nothing granted unless its sidecar grants something.
-    ...(wasiSettings || wasi ? { wasi: wasiSettings ?? {} } : {}),
-    ...(probe ? { probe: { fn: probe.fn, input: { data: probe.data ?? null } } } : {}),
-    ...(hostFunctions ? { hostFunctions } : {}),
-  };
-}
-
 function describeFailure(record: ModuleRecord | undefined, what: string): string {
   return record?.state === 'serving'
     ? `files ${what}; version ${record.version} keeps serving`
     : `files ${what}; not deployed`;
-}
-
-function asWasmtubeError(error: unknown): WasmtubeError {
-  if (error instanceof WasmtubeError) return error;
-  return new InternalError(`Deploying failed: ${(error as Error)?.message ?? String(error)}`, {
-    cause: error,
-  });
 }

@@ -1,0 +1,92 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ExportNotFoundError, type WasmtubeError } from '../errors.js';
+import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
+import { checkCallInput } from './image-guard.js';
+import { OK, type GatewayMetrics } from './metrics.js';
+import { findModule, servingWorker } from './module-lookup.js';
+import type { ModuleRegistry } from './module-registry.js';
+
+interface CallRoute {
+  Params: { module: string; fn: string };
+  Querystring: Record<string, unknown>;
+}
+
+/** `POST /functions/:module/:fn`: calls a function of a module, the request body as its input. */
+export function registerFunctionCallRoute(
+  app: FastifyInstance,
+  modules: ModuleRegistry,
+  metrics: GatewayMetrics,
+): void {
+  app.post<CallRoute>('/functions/:module/:fn', (request, reply) =>
+    callFunction(request, reply, modules, metrics),
+  );
+}
+
+async function callFunction(
+  request: FastifyRequest<CallRoute>,
+  reply: FastifyReply,
+  modules: ModuleRegistry,
+  metrics: GatewayMetrics,
+): Promise<FastifyReply> {
+  const started = performance.now();
+  const { module: name, fn } = request.params;
+  const module = findModule(modules, name);
+  servingWorker(module);
+  const observe = (function_: string, outcome: string) =>
+    metrics.observeCall(name, function_, outcome, (performance.now() - started) / 1000);
+  if (!module.functions.has(fn)) {
+    observe('_unknown', ExportNotFoundError.code);
+    const available = [...module.functions.keys()];
+    throw new ExportNotFoundError(
+      `Module "${name}" exports no function "${fn}". Functions: ${available.join(', ') || '(none)'}.`,
+      { details: { module: name, name: fn, available } },
+    );
+  }
+  // A client that goes away cancels its call (a running one's thread is replaced).
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished)
+      controller.abort(new Error('the client closed the connection'));
+  };
+  reply.raw.once('close', onClose);
+  try {
+    const { input, returns } = toCall({
+      body: request.body,
+      contentType: request.headers['content-type'],
+      accept: request.headers.accept,
+      query: request.query ?? {},
+    });
+    // Before anything is decoded: the function takes this kind of input, and an image is
+    // within the module's maxImagePixels (read from its header).
+    await checkCallInput(module.functions.get(fn)!, input, {
+      module: name,
+      maxImagePixels: module.settings.maxImagePixels,
+    });
+    // The module as it is now (a reload or undeploy may have happened during the check), and
+    // no await between finding its worker and calling it: a swap cannot come in between.
+    const current = findModule(modules, name);
+    const worker = servingWorker(current);
+    const { result, info } = await worker.callFunctionWithInfo(fn, input, {
+      returns,
+      signal: controller.signal,
+    });
+    const version = current.versionOf(info.version);
+    const hash = current.hashOf(version);
+    reply
+      .header('x-wasmtube-module', name)
+      .header('x-wasmtube-version', String(version))
+      .header(
+        'server-timing',
+        `queue;dur=${info.queuedMs.toFixed(1)}, run;dur=${info.runMs.toFixed(1)}`,
+      )
+      .type(CONTENT_TYPE[returns]);
+    if (hash) reply.header('x-wasmtube-module-hash', hash);
+    observe(fn, OK);
+    return reply.send(toBody(result, returns));
+  } catch (error) {
+    observe(fn, (error as WasmtubeError).code ?? 'ERR_INTERNAL');
+    throw error;
+  } finally {
+    reply.raw.off('close', onClose);
+  }
+}

@@ -1,0 +1,86 @@
+import type { FastifyServerOptions } from 'fastify';
+import { checkKnownOptions } from '../bridge/check-options.js';
+import type { HostFunctions } from '../bridge/host-functions.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { ModuleSettings } from './sidecar.js';
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  /** The deploy folder: every `<name>.wasm` in it is served as module `name`. Default: the cwd. */
+  dir?: string;
+  /**
+   * Settings of every module, which its sidecar `<name>.json` may override. Default:
+   * {@link DEFAULT_MODULE_SETTINGS}.
+   */
+  defaults?: ModuleSettings;
+  /** Require `Authorization: Bearer <token>` on every route but `/healthz`. Default: none. */
+  token?: string;
+  /** Largest request body accepted, in bytes; past it 413. Default: 16 MiB. */
+  bodyLimitBytes?: number;
+  /** Deploy, reload and undeploy as the folder changes. Default: true. */
+  watch?: boolean;
+  /** A changed file must keep its size this long before it is read. Default: 50 ms. */
+  reloadStabilityMs?: number;
+  /** File events for one module closer together than this are one change. Default: 20 ms. */
+  reloadDebounceMs?: number;
+  /** How long an undeployed or replaced module version may take to finish its calls. Default: 10000. */
+  drainTimeoutMs?: number;
+  /**
+   * Host functions the gateway offers besides the built-in `wasmtube.log` and `wasmtube.now_ms`;
+   * each module's sidecar grants those it may import (`"hostFunctions": ["audit.write"]`). They
+   * run on the main thread and may be async. Default: none.
+   */
+  hostFunctions?: HostFunctions;
+  /** Fastify's `logger` option (pino): `true`, pino options, or `false`. Default: false. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Where to listen. */
+export interface ListenOptions {
+  /** Default: `127.0.0.1` (loopback only). Use `0.0.0.0` to accept other hosts. */
+  host?: string;
+  /** Default: 3000. `0` picks a free port. */
+  port?: number;
+}
+
+/** Settings of modules without a sidecar. */
+export const DEFAULT_MODULE_SETTINGS: Readonly<ModuleSettings> = {
+  threads: 2,
+  timeoutMs: 30_000,
+  maxQueue: 64,
+  maxMemoryMb: 256,
+  maxImagePixels: 40_000_000,
+};
+
+const OPTION_KEYS = new Set([
+  'dir',
+  'defaults',
+  'token',
+  'bodyLimitBytes',
+  'watch',
+  'reloadStabilityMs',
+  'reloadDebounceMs',
+  'drainTimeoutMs',
+  'hostFunctions',
+  'logger',
+]);
+
+/**
+ * Checks the options of {@link createGateway} up front.
+ * @throws `ERR_INVALID_ARGUMENT`
+ */
+export function checkGatewayOptions(options: GatewayOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('createGateway needs an options object (or none).');
+  }
+  checkKnownOptions(options, OPTION_KEYS);
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
+    throw new InvalidArgumentError('options.token must be a non-empty string.');
+  }
+  const limit = options.bodyLimitBytes;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new InvalidArgumentError(
+      `options.bodyLimitBytes must be a positive integer, got ${limit}.`,
+    );
+  }
+}
