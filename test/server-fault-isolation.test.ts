@@ -6,10 +6,11 @@ const roundsFor = (ms: number): number => Math.round(ms * 600_000);
 describe('gateway: a fault fails only the request that caused it', () => {
   it('echoes beside a request that times out all answer 200', async () => {
     const gateway = await startGateway(guestFolder(), {
-      defaults: { threads: 1, timeoutMs: 300 },
+      // Ten times the slow call's run, so a loaded machine does not time it out too.
+      defaults: { threads: 1, timeoutMs: 1000 },
     });
     // Behind a slow call, the echoes and the loop wait on the thread together.
-    const slow = callJson(gateway, 'guest', 'work', { rounds: roundsFor(150) });
+    const slow = callJson(gateway, 'guest', 'work', { rounds: roundsFor(100) });
     await new Promise((resolve) => setTimeout(resolve, 30));
     const echoes = Array.from({ length: 20 }, (_, i) => callJson(gateway, 'guest', 'echo', { i }));
     await new Promise((resolve) => setTimeout(resolve, 30));
