@@ -36,8 +36,7 @@ async function callFunction(
     metrics.observeCall(name, function_, outcome, (performance.now() - started) / 1000);
   // A waPC module exports `__guest_call` only: the function name is the operation.
   const target =
-    module.functions.get(fn) ??
-    [...module.functions.values()].find((f) => f.convention === 'wapc');
+    module.functions.get(fn) ?? [...module.functions.values()].find((f) => f.convention === 'wapc');
   if (target === undefined) {
     observe('_unknown', ExportNotFoundError.code);
     const available = [...module.functions.keys()];

@@ -73,7 +73,10 @@ export const TemplateUnsupportedError = defineGatewayError(
   'TemplateUnsupportedError',
 );
 /** `wasmtube new`: the target is a file, or a folder that is not empty. */
-export const TargetNotEmptyError = defineGatewayError('ERR_TARGET_NOT_EMPTY', 'TargetNotEmptyError');
+export const TargetNotEmptyError = defineGatewayError(
+  'ERR_TARGET_NOT_EMPTY',
+  'TargetNotEmptyError',
+);
 /** A failure the gateway did not expect (a bug); the message sent to clients is generic (500). */
 export const InternalError = defineGatewayError('ERR_INTERNAL', 'InternalError');
 
