@@ -150,6 +150,8 @@ describe('typed errors map to HTTP statuses with { error: { code, message } }', 
       'ERR_SIDECAR_INVALID',
       'ERR_DEPLOY_FOLDER',
       'ERR_INPUT_FILE',
+      'ERR_TEMPLATE_UNSUPPORTED',
+      'ERR_TARGET_NOT_EMPTY',
     ]);
     const unmapped = [...errorCodes(), ...gatewayErrorCodes()].filter(
       (code) => !notHttp.has(code) && !(code in STATUS_BY_CODE),

@@ -12,6 +12,8 @@ export const EXIT = {
   INPUT: 3,
   /** `serve` could not start: the folder is missing, the address is taken or not allowed. */
   SERVE_FAILED: 4,
+  /** `new`: the target folder is not empty (or is a file); nothing was written. */
+  TARGET_NOT_EMPTY: 5,
   /** A bug: an unexpected error (the stack is on stderr). */
   INTERNAL: 70,
   /** `serve` got a second SIGINT/SIGTERM while shutting down and stopped without draining. */
@@ -38,6 +40,8 @@ const LISTEN_CODES = new Set(['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUN
 export function exitCodeFor(error: unknown): number {
   if (error instanceof WasmtubeError) {
     if (error.code === 'ERR_INVALID_ARGUMENT') return EXIT.USAGE;
+    if (error.code === 'ERR_TEMPLATE_UNSUPPORTED') return EXIT.USAGE;
+    if (error.code === 'ERR_TARGET_NOT_EMPTY') return EXIT.TARGET_NOT_EMPTY;
     if (error.code === 'ERR_DEPLOY_FOLDER') return EXIT.SERVE_FAILED;
     if (INPUT_CODES.has(error.code)) return EXIT.INPUT;
     return EXIT.CALL_FAILED;

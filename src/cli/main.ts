@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `wasmtube` command: `call`, `serve` and `inspect`. Errors go to stderr as
+ * The `wasmtube` command: `call`, `serve`, `inspect` and `new`. Errors go to stderr as
  * `wasmtube: <CODE>: <message>`, with the exit codes of {@link EXIT}.
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { WasmtubeError } from '../errors.js';
 import { callCommand } from './call.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
+import { newCommand } from './new.js';
 import { serveCommand } from './serve.js';
 
 const { version } = JSON.parse(
@@ -22,6 +23,7 @@ Exit codes:
   ${EXIT.USAGE}    usage: unknown command or option, missing or invalid argument
   ${EXIT.INPUT}    a file is unusable: missing, unreadable, not a valid module, bad sidecar
   ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use)
+  ${EXIT.TARGET_NOT_EMPTY}    new: the target folder is not empty
   ${EXIT.INTERNAL}   internal error (a bug: please report it with the output)
   ${EXIT.FORCED}  serve: a second signal stopped it without draining
 Errors are printed to stderr as "wasmtube: <CODE>: <message>"; codes are in docs/errors.md
@@ -30,13 +32,14 @@ and docs/server.md.`;
 function program(): Command {
   const root = new Command('wasmtube')
     .description(
-      'Run WebAssembly modules: call a function, inspect a module, or serve a folder over HTTP.',
+      'Run WebAssembly modules: call a function, inspect a module, serve a folder over HTTP, ' +
+        'or start a guest project.',
     )
     .version(version, '-v, --version')
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of [callCommand(), serveCommand(), inspectCommand()]) {
+  for (const command of [callCommand(), serveCommand(), inspectCommand(), newCommand()]) {
     root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }
   return root;

@@ -34,7 +34,10 @@ async function callFunction(
   servingWorker(module);
   const observe = (function_: string, outcome: string) =>
     metrics.observeCall(name, function_, outcome, (performance.now() - started) / 1000);
-  if (!module.functions.has(fn)) {
+  // A waPC module exports `__guest_call` only: the function name is the operation.
+  const target =
+    module.functions.get(fn) ?? [...module.functions.values()].find((f) => f.convention === 'wapc');
+  if (target === undefined) {
     observe('_unknown', ExportNotFoundError.code);
     const available = [...module.functions.keys()];
     throw new ExportNotFoundError(
@@ -58,7 +61,7 @@ async function callFunction(
     });
     // Before anything is decoded: the function takes this kind of input, and an image is
     // within the module's maxImagePixels (read from its header).
-    await checkCallInput(module.functions.get(fn)!, input, {
+    await checkCallInput(target, input, {
       module: name,
       maxImagePixels: module.settings.maxImagePixels,
     });

@@ -67,6 +67,16 @@ export const ShuttingDownError = defineGatewayError('ERR_SHUTTING_DOWN', 'Shutti
 export const DeployFolderError = defineGatewayError('ERR_DEPLOY_FOLDER', 'DeployFolderError');
 /** An input file named on the command line could not be read or parsed. */
 export const InputFileError = defineGatewayError('ERR_INPUT_FILE', 'InputFileError');
+/** `wasmtube new`: no template for that language and ABI (the message lists those there are). */
+export const TemplateUnsupportedError = defineGatewayError(
+  'ERR_TEMPLATE_UNSUPPORTED',
+  'TemplateUnsupportedError',
+);
+/** `wasmtube new`: the target is a file, or a folder that is not empty. */
+export const TargetNotEmptyError = defineGatewayError(
+  'ERR_TARGET_NOT_EMPTY',
+  'TargetNotEmptyError',
+);
 /** A failure the gateway did not expect (a bug); the message sent to clients is generic (500). */
 export const InternalError = defineGatewayError('ERR_INTERNAL', 'InternalError');
 
