@@ -255,7 +255,7 @@ export { pending, started, gateway };
   });
 
   // Runs once `wasmtube new` ships (dist/cli/new.js). Its contract, as assumed here: `wasmtube new
-  // <name>` makes <name>/ with a build.sh that builds <name>/<name>.wasm with Debian's Rust.
+  // <name> --lang rust` makes <name>/ with a build.sh that builds <name>/<name>.wasm with Debian's Rust.
   it('`wasmtube new`, then build, then call', async (ctx) => {
     needsInstall(ctx);
     if (!existsSync(inPackage('dist/cli/new.js'))) {
@@ -264,7 +264,11 @@ export { pending, started, gateway };
     if (!CI && !existsSync('/usr/bin/cargo')) {
       return ctx.skip('no Rust toolchain (/usr/bin/cargo) to build a new guest');
     }
-    const made = await run('npx', ['--no-install', 'wasmtube', 'new', 'hello-guest'], project);
+    const made = await run(
+      'npx',
+      ['--no-install', 'wasmtube', 'new', 'hello-guest', '--lang', 'rust'],
+      project,
+    );
     expect(made).toMatchObject({ code: 0 });
     const guest = join(project, 'hello-guest');
     const built = await run('bash', ['build.sh'], guest, 300_000);
