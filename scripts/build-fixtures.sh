@@ -9,7 +9,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Rust guest crates, as "crate folder:output folder" (relative to the repository root). Each is
 # built for the target its .cargo/config.toml names, to <output folder>/<crate name>.wasm.
 crates=(test/wasm_test:test/fixtures test/wasi_test:test/fixtures test/alloc_test:test/fixtures
-  test/host_test:test/fixtures test/wasi_cmd:test/fixtures test/wapc_test:test/fixtures test/wapc_wasi_test:test/fixtures)
+  test/host_test:test/fixtures test/wasi_cmd:test/fixtures test/wapc_test:test/fixtures test/wapc_wasi_test:test/fixtures test/kit_test:test/fixtures)
 for dir in "$root"/examples/guests/*/; do
   [[ -f "$dir/Cargo.toml" ]] && crates+=("examples/guests/$(basename "$dir"):examples")
 done
