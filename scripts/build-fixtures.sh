@@ -45,6 +45,9 @@ done
 
 node "$root/scripts/build-wat.mjs" "${wat_dirs[@]}"
 
-# AssemblyScript guests; asconfig.json holds the flags and the output path.
-"$root/node_modules/.bin/asc" --config "$root/test/as_alloc/asconfig.json"
-echo "as_alloc -> test/fixtures/as_alloc.wasm ($(wc -c <"$root/test/fixtures/as_alloc.wasm") bytes)"
+# AssemblyScript guests, each built to test/fixtures/<folder>.wasm; asconfig.json holds the flags
+# and the output path. as_kit uses the guest kit in guest-kit/assemblyscript.
+for guest in as_alloc as_kit; do
+  "$root/node_modules/.bin/asc" --config "$root/test/$guest/asconfig.json"
+  echo "$guest -> test/fixtures/$guest.wasm ($(wc -c <"$root/test/fixtures/$guest.wasm") bytes)"
+done
