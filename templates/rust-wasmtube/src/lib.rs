@@ -36,7 +36,7 @@ struct Total {
 }
 
 // `{"numbers": [1, 2, 3.5]}` → `{"sum": 6.5, "count": 3}`. The Wasmtube ABI has no error
-// channel: an `Err` (or input that does not decode) traps, reported as ERR_GUEST_TRAP.
+// channel: an `Err` (or input that does not decode) answers `{"error": "..."}`.
 json_export!(sum, |input: Numbers| -> Result<Total, String> {
     if input.numbers.iter().any(|n| !n.is_finite()) {
         return Err("numbers must be finite".to_string());
