@@ -55,10 +55,7 @@ export class CallSlots {
   /** Thread side: claims a queued call; false if the main thread withdrew it first. */
   start(slot: number, now: number): boolean {
     this.#floats[slot * 2 + 1] = now; // written before the exchange publishes it
-    return (
-      Atomics.compareExchange(this.#ints, slot * 4, SlotState.Queued, SlotState.Running) ===
-      SlotState.Queued
-    );
+    return this.#move(slot, SlotState.Queued, SlotState.Running);
   }
 
   /**
@@ -66,10 +63,7 @@ export class CallSlots {
    * thread first: the thread must then start nothing else, as the termination is on its way.
    */
   finish(slot: number): boolean {
-    return (
-      Atomics.compareExchange(this.#ints, slot * 4, SlotState.Running, SlotState.Done) ===
-      SlotState.Running
-    );
+    return this.#move(slot, SlotState.Running, SlotState.Done);
   }
 
   /**
@@ -77,18 +71,20 @@ export class CallSlots {
    * already finished (its reply is on its way, and terminating would kill the next call).
    */
   kill(slot: number): boolean {
-    return (
-      Atomics.compareExchange(this.#ints, slot * 4, SlotState.Running, SlotState.Killed) ===
-      SlotState.Running
-    );
+    return this.#move(slot, SlotState.Running, SlotState.Killed);
   }
 
   /** Main side: withdraws a call the thread has not started; false if it already started. */
   cancel(slot: number): boolean {
-    return (
-      Atomics.compareExchange(this.#ints, slot * 4, SlotState.Queued, SlotState.Cancelled) ===
-      SlotState.Queued
-    );
+    return this.#move(slot, SlotState.Queued, SlotState.Cancelled);
+  }
+
+  /**
+   * Moves a slot from `from` to `to` in one atomic step; false if it was not in `from` (the
+   * other side moved it first). Every race between the two sides is settled here.
+   */
+  #move(slot: number, from: SlotState, to: SlotState): boolean {
+    return Atomics.compareExchange(this.#ints, slot * 4, from, to) === from;
   }
 
   /** Main side: the slot can be reused. */
