@@ -254,14 +254,12 @@ export { pending, started, gateway };
     expect(JSON.parse(cipher.stdout)).toEqual({ shift: 5, text: 'fgh' });
   });
 
-  // Runs once `wasmtube new` ships (dist/cli/new.js). Its contract, as assumed here: `wasmtube new
-  // <name> --lang rust` makes <name>/ with a build.sh that builds <name>/<name>.wasm with Debian's Rust.
+  // `wasmtube new <name> --lang rust` makes <name>/ with a build.sh that builds <name>/<name>.wasm
+  // with Debian's Rust (outside CI, skipped with a notice when it is not installed).
   it('`wasmtube new`, then build, then call', async (ctx) => {
     needsInstall(ctx);
-    if (!existsSync(inPackage('dist/cli/new.js'))) {
-      return ctx.skip('the packed package has no `wasmtube new` (dist/cli/new.js) yet');
-    }
     if (!CI && !existsSync('/usr/bin/cargo')) {
+      console.log('skipped: apt-get install rustc cargo libstd-rust-dev-wasm32 lld-14 to run it');
       return ctx.skip('no Rust toolchain (/usr/bin/cargo) to build a new guest');
     }
     const made = await run(

@@ -13,17 +13,23 @@ const DEFAULT_ABI: Record<string, string> = {
 };
 
 interface Template {
-  /** Copy the Rust guest-kit crate into `<dir>/wasmtube-guest/`. */
-  guestKit?: boolean;
+  /** The guest kit the project builds with: copied from the package into the project. */
+  kit?: { from: string; to: string };
   /** A first call to try, after `wasmtube call <name>.wasm`. */
   example: string;
 }
 
+/** The Rust crate goes inside the project's folder: cargo hashes a path outside it into the build. */
+const RUST_KIT = { from: 'guest-kit/rust', to: 'wasmtube-guest' };
+
 /** The templates in `templates/<lang>-<abi>/`. */
 const TEMPLATES: Record<string, Template> = {
-  'rust-wasmtube': { guestKit: true, example: `hello --data '{"name":"Ada"}'` },
-  'rust-alloc': { guestKit: true, example: `divide --data '{"a":1,"b":4}'` },
-  'assemblyscript-alloc': { example: `greet --data '"Ada"'` },
+  'rust-wasmtube': { kit: RUST_KIT, example: `hello --data '{"name":"Ada"}'` },
+  'rust-alloc': { kit: RUST_KIT, example: `divide --data '{"a":1,"b":4}'` },
+  'assemblyscript-alloc': {
+    kit: { from: 'guest-kit/assemblyscript/wasmtube-guest.ts', to: 'assembly/wasmtube-guest.ts' },
+    example: `greet --data '"Ada"'`,
+  },
   'wat-wasmtube': { example: `wrap --data '{"a":1}'` },
   'wat-alloc': { example: `wrap --data '{"a":1}'` },
   'wat-wapc': { example: `wrap --data '{"a":1}'` },
@@ -95,13 +101,12 @@ async function runNew(dir: string, flags: NewFlags): Promise<void> {
 
   const written: string[] = [];
   await copyTemplate(join(PACKAGE_ROOT, 'templates', combination), target, name, written);
-  if (template.guestKit) {
-    const kit = join(target, 'wasmtube-guest');
-    await cp(join(PACKAGE_ROOT, 'guest-kit', 'rust'), kit, {
+  if (template.kit) {
+    await cp(join(PACKAGE_ROOT, template.kit.from), join(target, template.kit.to), {
       recursive: true,
       filter: (source) => !SKIPPED.has(basename(source)),
     });
-    written.push('wasmtube-guest/');
+    written.push(template.kit.to);
   }
 
   const shown = relative(process.cwd(), target) || '.';
