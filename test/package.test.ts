@@ -83,6 +83,7 @@ afterAll(() => dir && rmSync(dir, { recursive: true, force: true }));
 
 /** Skips the test when the install could not happen (never under CI). */
 const needsInstall = (ctx: TestContext) => unavailable !== undefined && ctx.skip();
+
 describe('the packed tarball', () => {
   it('holds the build, the licence and the example guests, and no source maps', () => {
     for (const path of [

@@ -100,20 +100,9 @@ async function decode(
   maxPixels: number,
 ): Promise<RgbImage> {
   const sharp = await loadSharp();
-  // The header says how big the image is: a few hundred bytes can declare gigabytes of pixels.
-  const header = await sharp(bytes)
-    .metadata()
-    .catch(() => undefined);
-  if (header?.width && header.height && header.width * header.height > maxPixels) {
-    throw new ImageTooLargeError(
-      `The ${format} image is ${header.width}x${header.height} (${header.width * header.height} ` +
-        `pixels), more than maxImagePixels (${maxPixels}): it was not decoded. Send a smaller ` +
-        `image, or raise maxImagePixels.`,
-      { details: { format, width: header.width, height: header.height, maxPixels } },
-    );
-  }
   try {
-    // sharp's own limit too, for formats whose header the metadata read could not tell.
+    // sharp checks the size the header declares before decoding anything: a few hundred bytes
+    // can declare gigabytes of pixels.
     const { data, info } = await sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels })
       .rotate()
       .removeAlpha()
@@ -123,6 +112,15 @@ async function decode(
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, not 3`);
     return { pixels: data, width: info.width, height: info.height };
   } catch (error) {
+    if (/exceeds pixel limit/.test((error as Error).message)) {
+      const { width = 0, height = 0 } = await sharp(bytes).metadata();
+      throw new ImageTooLargeError(
+        `The ${format} image is ${width}x${height} (${width * height} pixels), more than ` +
+          `maxImagePixels (${maxPixels}): it was not decoded. Send a smaller image, or raise ` +
+          `maxImagePixels.`,
+        { cause: error, details: { format, width, height, maxPixels } },
+      );
+    }
     throw new ImageDecodeError(
       `The ${format} image could not be decoded: ${(error as Error).message}. Is the file ` +
         `truncated or corrupt?`,
