@@ -38,8 +38,7 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   readonly #onResponse: (call: C, response: ThreadResponse) => void;
   #closed = false;
   #outbox: CallMessage[] = [];
-  #outboxTransfer: ArrayBuffer[] = [];
-  /** Each call's own transfer list, to post calls one by one when a batch cannot be sent. */
+  /** Each call's buffers to move (kept per call, to post calls one by one if a batch fails). */
   #outboxTransfers: ArrayBuffer[][] = [];
   readonly #onUnsendable: (call: C, error: Error) => void;
   /** The thread's answer to a reload's prepare step, by reload id. */
@@ -105,7 +104,6 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     this.#calls.set(slot, call);
     if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
     this.#outbox.push({ slot, task });
-    this.#outboxTransfer.push(...transfer);
     this.#outboxTransfers.push(transfer);
   }
 
@@ -113,12 +111,10 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     if (this.#closed || this.#outbox.length === 0) return;
     const outbox = this.#outbox;
     const transfers = this.#outboxTransfers;
-    const transfer = this.#outboxTransfer;
     this.#outbox = [];
-    this.#outboxTransfer = [];
     this.#outboxTransfers = [];
     try {
-      this.#port.postMessage(outbox, transfer);
+      this.#port.postMessage(outbox, transfers.flat());
     } catch {
       // A task that cannot be cloned (this runs in a microtask: a throw here would take the
       // process down). Post the calls one by one, so only the unsendable ones fail.
