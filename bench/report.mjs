@@ -1,5 +1,5 @@
 // Writes bench/RESULTS.md, bench/results.json and bench/results.png from one run's rows.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { renderChart } from './chart.mjs';
@@ -104,6 +104,18 @@ function markdown({ meta, rows, targets }) {
     }
     lines.push('');
   }
+  // The chaos soak runs on its own (npm run soak, ~1 min): its last figures are shown here.
+  if (existsSync(here('soak-results.md'))) {
+    lines.push(
+      '## Chaos soak (`npm run soak`)',
+      '',
+      'Healthy calls beside crashes, endless loops, memory bombs, traps and aborts while good and ' +
+        'broken builds are deployed (docs/lifecycle.md, "The chaos soak").',
+      '',
+      readFileSync(here('soak-results.md'), 'utf8').trim(),
+      '',
+    );
+  }
   lines.push(
     '## Reproduce',
     '',
@@ -111,6 +123,7 @@ function markdown({ meta, rows, targets }) {
     'npm run bench                                   # everything, rewrites this file (~2 min)',
     'node bench/run.mjs --only worker                # one group, printed only (build first)',
     'node bench/run.mjs --only worker --filter latency',
+    'npm run soak                                    # the chaos soak, 30,000 calls (~1 min)',
     '```',
     '',
   );

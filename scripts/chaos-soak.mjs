@@ -10,7 +10,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
@@ -600,8 +600,20 @@ async function main() {
       `FAIL RSS grew ${fixed(figures.rssGrowthPct)} % after warm-up (limit ${maxGrowth} %)`,
     );
   }
-  if (failed.length === 0 && figures.rssGrowthPct <= maxGrowth) console.log('PASS');
+  const passed = failed.length === 0 && figures.rssGrowthPct <= maxGrowth;
+  if (passed) console.log('PASS');
   else process.exitCode = 1;
+  // bench/RESULTS.md shows the last run (bench/report.mjs includes this file).
+  const report = new URL('../bench/soak-results.md', import.meta.url);
+  const args = process.argv.slice(2);
+  const command = ['npm run soak', ...(args.length > 0 ? ['--', ...args] : [])].join(' ');
+  writeFileSync(
+    report,
+    `Last run: \`${command}\` on ` +
+      `${new Date().toISOString()}, Node ${process.version}, ${availableParallelism()} CPUs: ` +
+      `**${passed ? 'PASS' : 'FAIL'}**.\n\n\`\`\`text\n${formatFigures(figures)}\n\`\`\`\n`,
+  );
+  console.log(`wrote ${fileURLToPath(report)}`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
