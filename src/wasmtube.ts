@@ -3,8 +3,10 @@ import { callWasmtubeAbi } from './bridge/abi-wasmtube.js';
 import {
   compileModule,
   readWasmFile,
+  ISOLATIONS,
   type CompiledModule,
   type CompileOptions,
+  type Isolation,
 } from './bridge/compiled-module.js';
 import { callAllocAbi } from './bridge/abi-alloc.js';
 import {
@@ -103,6 +105,7 @@ export interface WasmtubeOptions extends CompileOptions {
 const DEFAULTS = { resultHeadroomBytes: 1024 * 1024 } as const;
 const OPTION_KEYS = new Set([
   'maxMemoryMb',
+  'isolation',
   'resultHeadroomBytes',
   'maxImagePixels',
   'imports',
@@ -176,7 +179,8 @@ export class Wasmtube {
 
   /**
    * Instantiates an already compiled module (as posted to a worker thread) without recompiling.
-   * `options.maxMemoryMb` is ignored here: the cap is part of the compiled module.
+   * `options.maxMemoryMb` is ignored here: the cap is part of the compiled module. So is the
+   * isolation: `options.isolation`, if given, must be the one the module was compiled with.
    */
   static fromCompiled(
     compiled: CompiledModule,
@@ -185,6 +189,12 @@ export class Wasmtube {
     remote?: { host?: GuestHost | undefined; wapc?: WapcHandlers | undefined },
   ): Wasmtube {
     checkOptions(options);
+    if (options.isolation !== undefined && options.isolation !== compiled.isolation) {
+      throw new InvalidArgumentError(
+        `options.isolation is '${options.isolation}', but the module was compiled with ` +
+          `isolation '${compiled.isolation}': compile it with compileModule(bytes, { isolation }).`,
+      );
+    }
     const functions = options.hostFunctions;
     const host =
       remote?.host ??
@@ -233,6 +243,11 @@ export class Wasmtube {
   /** How many times the module has been instantiated (1, plus one per trap reset). */
   get instanceGeneration(): number {
     return this.#core.guest.generation;
+  }
+
+  /** What a call sees of earlier calls' guest state: `'instance'` or `'call'`. */
+  get isolation(): Isolation {
+    return this.#core.guest.compiled.isolation;
   }
 
   /** Current size of the guest's linear memory in bytes. */
@@ -320,6 +335,18 @@ export class Wasmtube {
 
   /** Writes a prepared payload, calls the guest by the module's protocol, reads the result. */
   #invoke(name: string, prepared: PreparedPayload, into?: Uint8Array): Uint8Array {
+    const { guest } = this.#core;
+    let failed = true;
+    try {
+      const bytes = this.#invokeAbi(name, prepared, into);
+      failed = false;
+      return bytes;
+    } finally {
+      guest.endCall(failed); // 'call' isolation: back to the ready state
+    }
+  }
+
+  #invokeAbi(name: string, prepared: PreparedPayload, into?: Uint8Array): Uint8Array {
     const core = this.#core;
     const { guest } = core;
     guest.takeOutput(); // what an earlier call or the start function wrote is not this call's
@@ -406,7 +433,15 @@ export class Wasmtube {
     const { signal, ...typed } = options;
     return this.#core.queue.run(() => {
       if (signal?.aborted) throw abortError(signal);
-      return typedCall(this.#core.guest, name, args, typed) as T;
+      const { guest } = this.#core;
+      let failed = true;
+      try {
+        const result = typedCall(guest, name, args, typed) as T;
+        failed = false;
+        return result;
+      } finally {
+        guest.endCall(failed);
+      }
     }, signal);
   }
 
@@ -445,6 +480,7 @@ const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
   resultHeadroomBytes,
   maxImagePixels: integerFrom(1),
   abi: oneOf(ABIS),
+  isolation: oneOf(ISOLATIONS),
   imports: (value, name) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new InvalidArgumentError(

@@ -1,13 +1,25 @@
 import { readFileSync } from 'node:fs';
 import {
   InvalidArgumentError,
+  IsolationUnsupportedError,
   MemoryLimitError,
   WasmCompileError,
   WasmFileNotFoundError,
   WasmFileReadError,
 } from '../errors.js';
 import { byteArray, describeValue } from './check-options.js';
+import { exportMutableGlobals } from './export-globals.js';
 import { capMemoryPages, readModuleInfo, type ModuleInfo, PAGE_SIZE } from './wasm-binary.js';
+
+/**
+ * What a call may see of the calls before it on the same instance: `'instance'` keeps guest
+ * state across calls, `'call'` starts every call from the state the instance had when it became
+ * ready (docs/isolation.md).
+ */
+export type Isolation = 'instance' | 'call';
+
+/** The isolation modes, for option checks. */
+export const ISOLATIONS: readonly Isolation[] = ['instance', 'call'];
 
 /**
  * A compiled module plus what we learnt from its bytes. Everything here can be posted to a
@@ -19,6 +31,13 @@ export interface CompiledModule {
   info: ModuleInfo | undefined;
   /** The engine-enforced memory cap in pages, if `maxMemoryMb` was applied. */
   maxPages: number | undefined;
+  /** How much of a call's guest state the next call sees; see {@link CompileOptions.isolation}. */
+  isolation: Isolation;
+  /**
+   * With `'call'` isolation, the reserved export names under which the rewritten module exports
+   * each of its mutable globals (so they can be saved and restored); empty otherwise.
+   */
+  snapshotGlobals: string[];
 }
 
 /** Options that change how bytes become a module. */
@@ -28,6 +47,14 @@ export interface CompileOptions {
    * refuses `memory.grow` past it. Default: none (the engine's own limit, 4 GiB for wasm32).
    */
   maxMemoryMb?: number | undefined;
+  /**
+   * `'call'`: every call starts from the state the instance had when it became ready (after its
+   * start functions, `_initialize`, `wapc_init`): its memory and mutable globals are restored
+   * after each call, so no call sees another's data. The module is rewritten to export its
+   * mutable globals under reserved names. `'instance'`: guest state persists across calls, as in
+   * the Elixir library. Default: `'instance'`.
+   */
+  isolation?: Isolation | undefined;
 }
 
 /** Reads a .wasm file, mapping file-system failures to typed errors. */
@@ -75,6 +102,9 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
       });
     }
   }
+  const isolation = isolationMode(options.isolation);
+  let snapshotGlobals: string[] = [];
+  if (isolation === 'call') ({ source, snapshotGlobals } = exportGlobals(source));
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(source as Uint8Array<ArrayBuffer>);
@@ -85,7 +115,34 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
       { cause: error, details: { bytes: bytes.length } },
     );
   }
-  return { module, info: readModuleInfo(source), maxPages };
+  return { module, info: readModuleInfo(source), maxPages, isolation, snapshotGlobals };
+}
+
+function isolationMode(isolation: unknown): Isolation {
+  if (isolation === undefined) return 'instance';
+  if (!ISOLATIONS.includes(isolation as Isolation)) {
+    throw new InvalidArgumentError(
+      `options.isolation must be 'instance' or 'call', got ${describeValue(isolation)}.`,
+    );
+  }
+  return isolation as Isolation;
+}
+
+/** The module rewritten to export its mutable globals, which `'call'` isolation restores. */
+function exportGlobals(bytes: Uint8Array): { source: Uint8Array; snapshotGlobals: string[] } {
+  const info = readModuleInfo(bytes);
+  const rewritten = info && !info.memory?.shared ? exportMutableGlobals(bytes) : undefined;
+  if (!rewritten) {
+    throw new IsolationUnsupportedError(
+      `isolation 'call' cannot be applied to this module: ` +
+        (info?.memory?.shared
+          ? 'its memory is shared, so other threads may change it during a call. '
+          : 'it uses WebAssembly features the binary reader does not cover. ') +
+        `Use isolation 'instance' (or maxCallsPerInstance: 1 for a fresh instance per call).`,
+      { details: { shared: info?.memory?.shared ?? false, readable: info !== undefined } },
+    );
+  }
+  return { source: rewritten.bytes, snapshotGlobals: rewritten.names };
 }
 
 function memoryCapPages(maxMemoryMb: number | undefined): number | undefined {

@@ -1,4 +1,4 @@
-import type { CompiledModule } from './compiled-module.js';
+import type { CompiledModule, Isolation } from './compiled-module.js';
 import { conventionOf, hasAllocator, type Convention } from './conventions.js';
 import { formatSignature, type FunctionSignature } from './wasm-binary.js';
 
@@ -14,6 +14,8 @@ export interface ExportInfo {
   signature: FunctionSignature | undefined;
   /** The signature in text form, e.g. `(i32, i32) -> i32`. */
   type: string;
+  /** What a call of it sees of earlier calls' guest state (see `WasmtubeOptions.isolation`). */
+  isolation: Isolation;
 }
 
 /** The module's exported functions, with signatures and calling conventions. */
@@ -29,6 +31,7 @@ export function describeExports(compiled: CompiledModule): ExportInfo[] {
         convention: conventionOf(name, signature, allocator),
         signature,
         type: signature ? formatSignature(signature) : 'unknown',
+        isolation: compiled.isolation,
       };
     });
 }

@@ -20,6 +20,7 @@ import {
 } from './host-functions.js';
 import type { GuestAccess } from './guest-access.js';
 import { GuestMemory } from './guest-memory.js';
+import { InstanceSnapshot } from './instance-snapshot.js';
 import {
   createWasi,
   GuestExit,
@@ -89,6 +90,10 @@ export class GuestInstance implements GuestAccess {
   readonly isWapc: boolean;
   #instance!: WebAssembly.Instance;
   #memory!: GuestMemory;
+  /** The ready state, with `'call'` isolation: restored after every call. */
+  #snapshot: InstanceSnapshot | undefined;
+  /** A guest function of the current call threw (its result was never read). */
+  #callFailed = false;
   #generation = 0;
   /** Exports already checked against a signature, for this instance. */
   #resolved = new Map<string, CallableFunction>();
@@ -161,7 +166,26 @@ export class GuestInstance implements GuestAccess {
     } catch (error) {
       throw instantiateError(this.compiled, error, imports);
     }
+    this.#snapshot =
+      this.compiled.isolation === 'call'
+        ? new InstanceSnapshot(instance, memory, this.compiled.snapshotGlobals)
+        : undefined;
+    this.#callFailed = false;
     this.#generation++;
+  }
+
+  /**
+   * Ends a call (successful or not), once its result was read. With `'call'` isolation the
+   * instance goes back to its ready state — or is replaced when that cannot be done by restoring
+   * (a table grew, memory grew past the bound). With `'instance'`, nothing happens. `failed`:
+   * the call threw, so the whole host region is scrubbed, not only the bytes the host read.
+   */
+  endCall(failed = false): void {
+    const snapshot = this.#snapshot;
+    if (!snapshot) return;
+    failed ||= this.#callFailed;
+    this.#callFailed = false;
+    if (!snapshot.restore(this.#memory.takeHostRegionUse(), failed)) this.reset();
   }
 
   /** Runs what must run before the first call: WASI initialisation, waPC start functions. */
@@ -292,8 +316,12 @@ export class GuestInstance implements GuestAccess {
       return fn(...args);
     } catch (error) {
       const pagesAtTrap = this.#memory.pages;
-      this.reset();
-      throw trapError(name, error, pagesBefore, pagesAtTrap, this.compiled.maxPages);
+      // With 'call' isolation, endCall restores the ready state: no new instance is needed,
+      // except after proc_exit, which ends the WASI instance itself.
+      const restore = this.#snapshot !== undefined && !(error instanceof GuestExit);
+      if (restore) this.#callFailed = true;
+      else this.reset();
+      throw trapError(name, error, pagesBefore, pagesAtTrap, this.compiled.maxPages, restore);
     }
   }
 
@@ -335,8 +363,10 @@ function trapError(
   pagesBefore: number,
   pagesAtTrap: number,
   maxPages: number | undefined,
+  restored = false,
 ): WasmtubeError {
   const reason = error instanceof Error ? error.message : String(error);
+  const what = restored ? 'restored to its ready state' : 'reset';
   if (error instanceof HostCallFailure) return hostFunctionError(name, error);
   if (error instanceof GuestExit) {
     return new GuestExitError(
@@ -351,12 +381,12 @@ function trapError(
     return new MemoryLimitError(
       `"${name}" trapped (${reason}) after growing its memory to ${pagesAtTrap} of ${maxPages} ` +
         `allowed pages: it most likely ran out of memory. Raise maxMemoryMb if the guest needs ` +
-        `more. Its instance was reset.`,
+        `more. Its instance was ${what}.`,
       { cause: error, details: { name, pages: pagesAtTrap, maxPages } },
     );
   }
   return new GuestTrapError(
-    `"${name}" trapped: ${reason}. The guest's instance was reset, so its state starts over.`,
+    `"${name}" trapped: ${reason}. The guest's instance was ${what}, so its state starts over.`,
     { cause: error, details: { name, reason } },
   );
 }
