@@ -1,5 +1,10 @@
 import { debuglog } from 'node:util';
-import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
+import {
+  compileModule,
+  readWasmFile,
+  type CompiledModule,
+  type CompileOptions,
+} from '../bridge/compiled-module.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { sha256 } from '../util/sha256.js';
 import { ReloadRejectedError, type WasmtubeError } from '../errors.js';
@@ -29,7 +34,8 @@ export interface DeployerHooks {
 /** The deploy settings of a worker (its `Worker.start` options). */
 export interface DeployerOptions {
   wasmFile: string | undefined;
-  maxMemoryMb: number | undefined;
+  /** How the worker compiles its module (memory cap, isolation), for every new version too. */
+  compile: CompileOptions;
   requireExports: boolean;
   /** With defaults; undefined when rollback is off. */
   rollback: Required<RollbackOptions> | undefined;
@@ -177,7 +183,7 @@ export class Deployer {
     }
     let compiled!: CompiledModule;
     try {
-      compiled = compileModule(bytes!, { maxMemoryMb: this.#options.maxMemoryMb });
+      compiled = compileModule(bytes!, this.#options.compile);
     } catch (error) {
       reject(`the new module was rejected: ${(error as Error).message}`, error);
     }
