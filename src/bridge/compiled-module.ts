@@ -8,7 +8,8 @@ import {
   WasmFileReadError,
 } from '../errors.js';
 import { byteArray, describeValue } from './check-options.js';
-import { exportMutableGlobals } from './export-globals.js';
+import { exportMutableGlobals, reservedGlobalName } from './export-globals.js';
+import { virtualizeMemorySize } from './virtual-memory-size.js';
 import { capMemoryPages, readModuleInfo, type ModuleInfo, PAGE_SIZE } from './wasm-binary.js';
 
 /**
@@ -38,6 +39,12 @@ export interface CompiledModule {
    * each of its mutable globals (so they can be saved and restored); empty otherwise.
    */
   snapshotGlobals: string[];
+  /**
+   * With `'call'` isolation, the export name of the page count the rewritten module's
+   * `memory.size`/`memory.grow` use (see `virtual-memory-size.ts`); undefined when the module
+   * could not be rewritten that way (then every page grown after ready is scrubbed after a call).
+   */
+  pagesGlobal: string | undefined;
 }
 
 /** Options that change how bytes become a module. */
@@ -104,7 +111,9 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
   }
   const isolation = isolationMode(options.isolation);
   let snapshotGlobals: string[] = [];
-  if (isolation === 'call') ({ source, snapshotGlobals } = exportGlobals(source));
+  let pagesGlobal: string | undefined;
+  if (isolation === 'call')
+    ({ source, snapshotGlobals, pagesGlobal } = prepareForSnapshots(source));
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(source as Uint8Array<ArrayBuffer>);
@@ -115,7 +124,14 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
       { cause: error, details: { bytes: bytes.length } },
     );
   }
-  return { module, info: readModuleInfo(source), maxPages, isolation, snapshotGlobals };
+  return {
+    module,
+    info: readModuleInfo(source),
+    maxPages,
+    isolation,
+    snapshotGlobals,
+    pagesGlobal,
+  };
 }
 
 function isolationMode(isolation: unknown): Isolation {
@@ -128,10 +144,18 @@ function isolationMode(isolation: unknown): Isolation {
   return isolation as Isolation;
 }
 
-/** The module rewritten to export its mutable globals, which `'call'` isolation restores. */
-function exportGlobals(bytes: Uint8Array): { source: Uint8Array; snapshotGlobals: string[] } {
+/**
+ * The module rewritten for `'call'` isolation: a resettable page count behind `memory.size` and
+ * `memory.grow` where it can be done, and every mutable global exported, so both can be restored.
+ */
+function prepareForSnapshots(bytes: Uint8Array): {
+  source: Uint8Array;
+  snapshotGlobals: string[];
+  pagesGlobal: string | undefined;
+} {
   const info = readModuleInfo(bytes);
-  const rewritten = info && !info.memory?.shared ? exportMutableGlobals(bytes) : undefined;
+  const virtual = info && !info.memory?.shared ? virtualizeMemorySize(bytes) : undefined;
+  const rewritten = info && !info.memory?.shared && exportMutableGlobals(virtual?.bytes ?? bytes);
   if (!rewritten) {
     throw new IsolationUnsupportedError(
       `isolation 'call' cannot be applied to this module: ` +
@@ -142,7 +166,11 @@ function exportGlobals(bytes: Uint8Array): { source: Uint8Array; snapshotGlobals
       { details: { shared: info?.memory?.shared ?? false, readable: info !== undefined } },
     );
   }
-  return { source: rewritten.bytes, snapshotGlobals: rewritten.names };
+  return {
+    source: rewritten.bytes,
+    snapshotGlobals: rewritten.names,
+    pagesGlobal: virtual && reservedGlobalName(virtual.pagesGlobal),
+  };
 }
 
 function memoryCapPages(maxMemoryMb: number | undefined): number | undefined {

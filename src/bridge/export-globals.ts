@@ -43,6 +43,11 @@ export function exportMutableGlobals(bytes: Uint8Array): ExportedGlobals | undef
   }
 }
 
+/** The reserved export name of global `index`. */
+export function reservedGlobalName(index: number): string {
+  return `${RESERVED_EXPORT_PREFIX}${index}`;
+}
+
 /** Whether an export is one of wasmtube's reserved ones. */
 export function isReservedExport(name: string): boolean {
   return name.startsWith(RESERVED_EXPORT_PREFIX);
@@ -76,7 +81,7 @@ function rewrite(bytes: Uint8Array): ExportedGlobals {
       }
     }
   }
-  const names = mutable.map((i) => `${RESERVED_EXPORT_PREFIX}${i}`);
+  const names = mutable.map(reservedGlobalName);
   if (names.length === 0) return { bytes, names };
   const added: number[] = [];
   mutable.forEach((globalIndex, i) => {

@@ -157,7 +157,14 @@ export class GuestInstance implements GuestAccess {
     }
     this.#instance = instance;
     this.#resolved = new Map();
-    this.#memory = new GuestMemory(memory);
+    const pages = this.compiled.pagesGlobal
+      ? (instance.exports[this.compiled.pagesGlobal] as WebAssembly.Global)
+      : undefined;
+    // The host region is not the guest's to grow into: its page count moves past it.
+    this.#memory = new GuestMemory(
+      memory,
+      pages && ((n) => (pages.value = Math.max(pages.value as number, n))),
+    );
     this.#wapc = wapc;
     this.#wasiContext = wasi;
     wapc?.bind(() => this.#memory);
@@ -168,7 +175,12 @@ export class GuestInstance implements GuestAccess {
     }
     this.#snapshot =
       this.compiled.isolation === 'call'
-        ? new InstanceSnapshot(instance, memory, this.compiled.snapshotGlobals)
+        ? new InstanceSnapshot(
+            instance,
+            memory,
+            this.compiled.snapshotGlobals,
+            this.compiled.pagesGlobal,
+          )
         : undefined;
     this.#callFailed = false;
     this.#generation++;

@@ -34,8 +34,12 @@ export class GuestMemory {
   /** End of the host region bytes written or read since {@link takeHostRegionUse} (isolation). */
   #touchedEnd = 0;
 
-  constructor(memory: WebAssembly.Memory) {
+  /** Tells a rewritten guest's page count that the host grew memory (`'call'` isolation). */
+  readonly #onGrow: ((pages: number) => void) | undefined;
+
+  constructor(memory: WebAssembly.Memory, onGrow?: (pages: number) => void) {
     this.#memory = memory;
+    this.#onGrow = onGrow;
   }
 
   /** Current size in bytes (a view taken before a call is stale once the guest grows memory). */
@@ -86,6 +90,7 @@ export class GuestMemory {
     for (;;) {
       try {
         this.#memory.grow(Math.max(0, wantedPages - ownedPages));
+        this.#onGrow?.(this.pages);
         break;
       } catch (error) {
         this.#maxPages = Math.min(this.#maxPages, this.pages + wantedPages - ownedPages - 1);

@@ -6,8 +6,9 @@
  * memory is compared with its copy one 64 KiB page at a time (`memcmp`, ~15 µs per MiB here) and
  * only pages that differ are restored, 4 KiB at a time: a call that touched a stack page, a
  * static and a heap page costs the comparison plus a few small copies, not a full memcpy.
- * Pages grown after ready (the host region, the guest's own heap growth) were zero in the fresh
- * instance: those a call grew are zeroed after it, and the host region's bytes a call used too.
+ * Pages grown after ready were zero in the fresh instance: the guest's are compared with zero
+ * and scrubbed after every call (allocators that size their heap by `memory.size` reuse them),
+ * and of the host region, the bytes the call used.
  */
 import { PAGE_SIZE } from './wasm-binary.js';
 
@@ -40,14 +41,23 @@ export class InstanceSnapshot {
   readonly #globals: WebAssembly.Global[];
   readonly #values: unknown[];
   readonly #tables: { table: WebAssembly.Table; length: number }[];
-  /** Memory size after the last restore: pages above it were grown by the call since. */
-  #top: number;
+  /** The page count behind the guest's memory.size/memory.grow, when the module was rewritten. */
+  readonly #pages: WebAssembly.Global | undefined;
   /** A Buffer over the memory, renewed when a grow replaced its ArrayBuffer. */
   #view: Buffer;
 
-  /** Takes the snapshot now: call it once the instance is ready. */
-  constructor(instance: WebAssembly.Instance, memory: WebAssembly.Memory, globalNames: string[]) {
+  /**
+   * Takes the snapshot now: call it once the instance is ready. `globalNames` are the exports of
+   * its mutable globals, `pagesGlobal` that of its page count (see `virtual-memory-size.ts`).
+   */
+  constructor(
+    instance: WebAssembly.Instance,
+    memory: WebAssembly.Memory,
+    globalNames: string[],
+    pagesGlobal: string | undefined,
+  ) {
     this.#memory = memory;
+    this.#pages = pagesGlobal ? (instance.exports[pagesGlobal] as WebAssembly.Global) : undefined;
     this.#view = Buffer.from(memory.buffer);
     this.#image = Buffer.from(this.#view); // a copy
     const pages = this.#image.length / PAGE_SIZE;
@@ -63,7 +73,6 @@ export class InstanceSnapshot {
     this.#tables = Object.values(instance.exports)
       .filter((value): value is WebAssembly.Table => value instanceof WebAssembly.Table)
       .map((table) => ({ table, length: table.length }));
-    this.#top = this.#image.length;
   }
 
   /** Bytes of linear memory the snapshot holds (the memory's size when it became ready). */
@@ -84,14 +93,24 @@ export class InstanceSnapshot {
     if (size - this.#image.length - hostBytes > GROWTH_LIMIT_BYTES) return false;
     if (this.#view.buffer !== this.#memory.buffer) this.#view = Buffer.from(this.#memory.buffer);
     this.#restoreReadyPages();
-    if (size > this.#top) this.#zeroRange(this.#top, size);
-    if (region && region.offset >= this.#image.length) {
-      const end = thorough ? region.offset + region.capacity : region.touchedEnd;
-      if (end > region.offset) this.#zeroRange(region.offset, Math.min(end, size));
+    // The guest's pages grown after ready: with a page count, those below the count the call
+    // reached; without, all (allocators that size their heap by memory.size reuse them).
+    const ready = this.#image.length;
+    const pages = this.#pages;
+    const reached = thorough || !pages ? size : Math.min(size, (pages.value as number) * PAGE_SIZE);
+    const hostStart = hostBytes > 0 ? region!.offset : size;
+    const hostEnd = hostBytes > 0 ? region!.offset + region!.capacity : size;
+    this.#zeroRange(ready, Math.min(hostStart, reached));
+    if (hostEnd < reached) this.#zeroRange(hostEnd, reached);
+    // The host region: the bytes the host wrote and read there (all of it after a failure).
+    if (hostBytes > 0) {
+      const used = thorough ? hostEnd : region!.touchedEnd;
+      if (used > hostStart) this.#zeroRange(hostStart, Math.min(used, size));
     }
-    this.#top = size;
     const globals = this.#globals;
     for (let i = 0; i < globals.length; i++) globals[i]!.value = this.#values[i];
+    // The guest must grow past the host region, as in a fresh instance that reserved it.
+    if (pages && hostBytes > 0) pages.value = Math.max(pages.value as number, hostEnd / PAGE_SIZE);
     return true;
   }
 

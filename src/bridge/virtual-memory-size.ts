@@ -1,0 +1,279 @@
+/**
+ * The second binary rewrite of `isolation: 'call'`: the guest's `memory.size` and `memory.grow`
+ * are redirected to a page count the host can reset (a new mutable global), so that after a
+ * restore the guest's allocator grows into the same pages again instead of new ones.
+ *
+ * Without it, a restored allocator that remembers nothing of the pages it grew (Rust's dlmalloc)
+ * grows memory on every call; memory climbs until the instance must be replaced, and every page
+ * grown must be scrubbed. With it, physical memory only grows when a call needs more than any
+ * call before, and the pages a call may have written are exactly those below the page count it
+ * reached: what the restore scrubs.
+ *
+ * `memory.size` becomes `global.get $pages`; `memory.grow` becomes a call of an added function
+ * that moves `$pages` and grows physical memory only past its current size. Both are appended
+ * (new global, type, function), so no existing index moves.
+ */
+import { OP, skipImmediates } from './instruction-reader.js';
+import { encodeU32, Reader, readSections, SECTION, Unsupported } from './wasm-binary.js';
+
+/** The rewritten module and the index of the page-count global it added. */
+export interface VirtualMemorySize {
+  bytes: Uint8Array;
+  pagesGlobal: number;
+}
+
+const CODE = 10;
+const I32 = 0x7f;
+/** Sections that come after the global section (export, start, element, data count, code, data). */
+const AFTER_GLOBAL = new Set([7, 8, 9, 12, 10, 11]);
+
+/**
+ * Returns the module with `memory.size`/`memory.grow` redirected to a resettable page count, or
+ * `undefined` when it cannot be done: imported or 64-bit memory, several memories, or
+ * instructions the reader does not know.
+ */
+export function virtualizeMemorySize(bytes: Uint8Array): VirtualMemorySize | undefined {
+  try {
+    return rewrite(bytes);
+  } catch (error) {
+    if (error instanceof Unsupported) return undefined;
+    throw error;
+  }
+}
+
+function rewrite(bytes: Uint8Array): VirtualMemorySize | undefined {
+  const sections = readSections(bytes);
+  const byId = (id: number) => sections.find((s) => s.id === id);
+  const counts = countImports(bytes, byId(SECTION.import));
+  const memory = byId(SECTION.memory);
+  const types = byId(SECTION.type);
+  const functions = byId(SECTION.function);
+  const code = byId(CODE);
+  if (counts.memories > 0 || !memory || !types || !functions || !code) return undefined;
+  const m = new Reader(bytes, memory.contentStart, memory.end);
+  if (m.u32() !== 1) return undefined;
+  const limits = m.limits();
+  if (limits.memory64) return undefined;
+
+  const typeEntries = readTypes(bytes, types);
+  let growType = typeEntries.findIndex((t) => t === 'i32>i32');
+  const typeContent = sectionItems(bytes, types);
+  const addedType = growType < 0;
+  if (addedType) {
+    growType = typeEntries.length;
+    typeContent.items.push(0x60, 1, I32, 1, I32);
+  }
+  const fnContent = sectionItems(bytes, functions);
+  const growFunction = counts.functions + fnContent.count;
+  fnContent.items.push(...encodeU32(growType));
+  const globals = byId(SECTION.global);
+  const globalContent = globals ? sectionItems(bytes, globals) : { count: 0, items: [] };
+  const pagesGlobal = counts.globals + globalContent.count;
+  globalContent.items.push(I32, 0x01, 0x41, ...encodeS32(limits.initialPages), 0x0b);
+  const codeContent = rewriteCode(bytes, code, pagesGlobal, growFunction);
+  codeContent.items.push(...growBody(pagesGlobal));
+
+  const parts: number[][] = [[...bytes.subarray(0, 8)]];
+  const section = (id: number, content: { count: number; items: number[] }, extra = 1) => {
+    const body = [...encodeU32(content.count + extra), ...content.items];
+    parts.push([id, ...encodeU32(body.length), ...body]);
+  };
+  for (const s of sections) {
+    if (!globals && AFTER_GLOBAL.has(s.id) && !parts.some((p) => p[0] === SECTION.global)) {
+      section(SECTION.global, globalContent);
+    }
+    if (s.id === SECTION.type) section(s.id, typeContent, addedType ? 1 : 0);
+    else if (s.id === SECTION.function) section(s.id, fnContent);
+    else if (s.id === SECTION.global) section(s.id, globalContent);
+    else if (s.id === CODE) section(s.id, codeContent);
+    else parts.push([...bytes.subarray(s.start, s.end)]);
+  }
+  return { bytes: Uint8Array.from(parts.flat()), pagesGlobal };
+}
+
+function countImports(
+  bytes: Uint8Array,
+  section: { contentStart: number; end: number } | undefined,
+) {
+  const counts = { functions: 0, globals: 0, memories: 0 };
+  if (!section) return counts;
+  const r = new Reader(bytes, section.contentStart, section.end);
+  for (let n = r.u32(); n > 0; n--) {
+    r.name();
+    r.name();
+    const kind = r.byte();
+    if (kind === 0x00) {
+      r.u32();
+      counts.functions++;
+    } else if (kind === 0x01) {
+      r.byte();
+      r.limits();
+    } else if (kind === 0x02) {
+      r.limits();
+      counts.memories++;
+    } else if (kind === 0x03) {
+      r.valueType();
+      r.byte();
+      counts.globals++;
+    } else if (kind === 0x04) {
+      r.byte();
+      r.u32();
+    } else {
+      throw new Unsupported('unknown import kind');
+    }
+  }
+  return counts;
+}
+
+/** Each function type as `params>results` text (`i32>i32`), to find one to reuse. */
+function readTypes(bytes: Uint8Array, section: { contentStart: number; end: number }): string[] {
+  const r = new Reader(bytes, section.contentStart, section.end);
+  const types: string[] = [];
+  for (let n = r.u32(); n > 0; n--) {
+    if (r.byte() !== 0x60) throw new Unsupported('non-function type');
+    const params = Array.from({ length: r.u32() }, () => r.valueType());
+    const results = Array.from({ length: r.u32() }, () => r.valueType());
+    types.push(`${params.join(',')}>${results.join(',')}`);
+  }
+  return types;
+}
+
+/** A vector section's item count and its items' bytes, to append to. */
+function sectionItems(
+  bytes: Uint8Array,
+  section: { contentStart: number; end: number },
+): { count: number; items: number[] } {
+  const r = new Reader(bytes, section.contentStart, section.end);
+  const count = r.u32();
+  return { count, items: [...bytes.subarray(r.pos, section.end)] };
+}
+
+/** The code section's bodies with memory.size and memory.grow replaced. */
+function rewriteCode(
+  bytes: Uint8Array,
+  section: { contentStart: number; end: number },
+  pagesGlobal: number,
+  growFunction: number,
+): { count: number; items: number[] } {
+  const r = new Reader(bytes, section.contentStart, section.end);
+  const count = r.u32();
+  const items: number[] = [];
+  for (let n = 0; n < count; n++) {
+    const size = r.u32();
+    const end = r.pos + size;
+    const body = new Reader(bytes, r.pos, end);
+    for (let locals = body.u32(); locals > 0; locals--) {
+      body.u32();
+      body.byte();
+    }
+    const out: number[] = [...bytes.subarray(r.pos, body.pos)];
+    let copied = body.pos;
+    while (body.pos < end) {
+      const at = body.pos;
+      const op = body.byte();
+      skipImmediates(body, op);
+      if ((op === OP.memorySize || op === OP.memoryGrow) && bytes[at + 1] === 0x00) {
+        out.push(...bytes.subarray(copied, at));
+        out.push(
+          ...(op === OP.memorySize
+            ? [0x23, ...encodeU32(pagesGlobal)]
+            : [0x10, ...encodeU32(growFunction)]),
+        );
+        copied = body.pos;
+      } else if (op === OP.memorySize || op === OP.memoryGrow) {
+        throw new Unsupported('a second memory');
+      }
+    }
+    out.push(...bytes.subarray(copied, end));
+    items.push(...encodeU32(out.length), ...out);
+    r.pos = end;
+  }
+  return { count, items };
+}
+
+/**
+ * `(func (param $delta i32) (result i32) (local $old i32) (local $need i32))`: returns the page
+ * count and moves it by `$delta`, growing physical memory only past its current size; -1 as
+ * `memory.grow` when the memory cannot grow that far.
+ */
+function growBody(pagesGlobal: number): number[] {
+  const g = encodeU32(pagesGlobal);
+  const body = [
+    0x01,
+    0x02,
+    I32, // two i32 locals: $old (1), $need (2)
+    0x23,
+    ...g,
+    0x21,
+    0x01, // $old = $pages
+    0x20,
+    0x00,
+    0x41,
+    0x80,
+    0x80,
+    0x04,
+    0x20,
+    0x01,
+    0x6b,
+    0x4b, // $delta > 65536 - $old
+    0x04,
+    0x40,
+    0x41,
+    0x7f,
+    0x0f,
+    0x0b, // then return -1
+    0x20,
+    0x01,
+    0x20,
+    0x00,
+    0x6a,
+    0x21,
+    0x02, // $need = $old + $delta
+    0x20,
+    0x02,
+    0x3f,
+    0x00,
+    0x4b, // $need > memory.size
+    0x04,
+    0x40,
+    0x20,
+    0x02,
+    0x3f,
+    0x00,
+    0x6b,
+    0x40,
+    0x00,
+    0x41,
+    0x7f,
+    0x46, // memory.grow($need - size) == -1
+    0x04,
+    0x40,
+    0x41,
+    0x7f,
+    0x0f,
+    0x0b, // then return -1
+    0x0b,
+    0x20,
+    0x02,
+    0x24,
+    ...g, // $pages = $need
+    0x20,
+    0x01, // return $old
+    0x0b,
+  ];
+  return [...encodeU32(body.length), ...body];
+}
+
+/** The signed LEB128 encoding of a non-negative 32-bit `value`. */
+function encodeS32(value: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = value & 0x7f;
+    value = Math.floor(value / 128);
+    if (value === 0 && (b & 0x40) === 0) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
