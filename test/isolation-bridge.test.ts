@@ -204,3 +204,24 @@ describe("the 'call' rewrite of every committed guest", () => {
     },
   );
 });
+
+describe("the 'call' rewrite's shadow stack tracking", () => {
+  it('is found in LLVM-built guests only, and the restore then skips stack pages no frame reached', () => {
+    const rust = compileModule(readFileSync(RUST), { isolation: 'call' });
+    expect(rust.shadowStack).toMatchObject({ low: 0, top: 1024 * 1024 });
+    expect(compileModule(readFileSync(fixture('as_bump')), { isolation: 'call' }).shadowStack).toBe(
+      undefined,
+    );
+    expect(compileModule(readFileSync(PROBE), { isolation: 'call' }).shadowStack).toBe(undefined);
+    // A trap deep in the stack (64 frames of 512 bytes) is restored like any call: the pages its
+    // frames wrote are above the low-water mark, so they are compared and restored.
+    const bridge = Wasmtube.fromFile(RUST, { isolation: 'call' });
+    const sp = () => bytesCall(bridge, 'stack_address', '').readUInt32LE(0);
+    const before = sp();
+    expect(trapCode(() => bytesCall(bridge, 'trap_after_keeping', 'x'.repeat(3000)))).toBe(
+      'ERR_GUEST_TRAP',
+    );
+    expect(sp()).toBe(before);
+    expect(bytesCall(bridge, 'remember', 'y').length).toBe(0);
+  });
+});

@@ -45,6 +45,11 @@ export interface CompiledModule {
    * could not be rewritten that way (then every page grown after ready is scrubbed after a call).
    */
   pagesGlobal: string | undefined;
+  /**
+   * With `'call'` isolation, for an LLVM-built guest: its stack region and the export of the
+   * stack pointer's low-water mark (see `shadow-stack.ts`).
+   */
+  shadowStack: { low: number; top: number; lowWaterGlobal: string } | undefined;
 }
 
 /** Options that change how bytes become a module. */
@@ -112,8 +117,10 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
   const isolation = isolationMode(options.isolation);
   let snapshotGlobals: string[] = [];
   let pagesGlobal: string | undefined;
-  if (isolation === 'call')
-    ({ source, snapshotGlobals, pagesGlobal } = prepareForSnapshots(source));
+  let shadowStack: CompiledModule['shadowStack'];
+  if (isolation === 'call') {
+    ({ source, snapshotGlobals, pagesGlobal, shadowStack } = prepareForSnapshots(source));
+  }
   let module: WebAssembly.Module;
   try {
     module = new WebAssembly.Module(source as Uint8Array<ArrayBuffer>);
@@ -124,14 +131,8 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
       { cause: error, details: { bytes: bytes.length } },
     );
   }
-  return {
-    module,
-    info: readModuleInfo(source),
-    maxPages,
-    isolation,
-    snapshotGlobals,
-    pagesGlobal,
-  };
+  const info = readModuleInfo(source);
+  return { module, info, maxPages, isolation, snapshotGlobals, pagesGlobal, shadowStack };
 }
 
 function isolationMode(isolation: unknown): Isolation {
@@ -152,6 +153,7 @@ function prepareForSnapshots(bytes: Uint8Array): {
   source: Uint8Array;
   snapshotGlobals: string[];
   pagesGlobal: string | undefined;
+  shadowStack: CompiledModule['shadowStack'];
 } {
   const info = readModuleInfo(bytes);
   const virtual = info && !info.memory?.shared ? virtualizeMemorySize(bytes) : undefined;
@@ -170,6 +172,11 @@ function prepareForSnapshots(bytes: Uint8Array): {
     source: rewritten.bytes,
     snapshotGlobals: rewritten.names,
     pagesGlobal: virtual && reservedGlobalName(virtual.pagesGlobal),
+    shadowStack: virtual?.stack && {
+      low: virtual.stack.low,
+      top: virtual.stack.top,
+      lowWaterGlobal: reservedGlobalName(virtual.stack.lowWaterGlobal),
+    },
   };
 }
 

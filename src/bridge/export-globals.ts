@@ -143,7 +143,7 @@ function skipImportDescription(r: Reader, kind: number): void {
 }
 
 /** Skips a global's initializer: the constant instructions up to its `end`. */
-function skipConstantExpression(r: Reader): void {
+export function skipConstantExpression(r: Reader): void {
   for (;;) {
     const op = r.byte();
     switch (op) {

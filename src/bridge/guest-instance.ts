@@ -180,6 +180,7 @@ export class GuestInstance implements GuestAccess {
             memory,
             this.compiled.snapshotGlobals,
             this.compiled.pagesGlobal,
+            this.compiled.shadowStack,
           )
         : undefined;
     this.#callFailed = false;

@@ -43,6 +43,8 @@ export class InstanceSnapshot {
   readonly #tables: { table: WebAssembly.Table; length: number }[];
   /** The page count behind the guest's memory.size/memory.grow, when the module was rewritten. */
   readonly #pages: WebAssembly.Global | undefined;
+  /** An LLVM guest's stack: its lowest byte, and the global with the pointer's low-water mark. */
+  readonly #stack: { low: number; lowWater: WebAssembly.Global } | undefined;
   /** A Buffer over the memory, renewed when a grow replaced its ArrayBuffer. */
   #view: Buffer;
 
@@ -55,8 +57,13 @@ export class InstanceSnapshot {
     memory: WebAssembly.Memory,
     globalNames: string[],
     pagesGlobal: string | undefined,
+    stack: { low: number; lowWaterGlobal: string } | undefined,
   ) {
     this.#memory = memory;
+    this.#stack = stack && {
+      low: stack.low,
+      lowWater: instance.exports[stack.lowWaterGlobal] as WebAssembly.Global,
+    };
     this.#pages = pagesGlobal ? (instance.exports[pagesGlobal] as WebAssembly.Global) : undefined;
     this.#view = Buffer.from(memory.buffer);
     this.#image = Buffer.from(this.#view); // a copy
@@ -114,13 +121,20 @@ export class InstanceSnapshot {
     return true;
   }
 
-  /** Compares each ready page with its copy and restores those that differ. */
+  /**
+   * Compares each ready page with its copy and restores those that differ — but the stack pages
+   * wholly below the lowest the stack pointer went in the call, which no frame wrote.
+   */
   #restoreReadyPages(): void {
     const live = this.#view;
     const image = this.#image;
     const zeroPages = this.#zeroPages;
+    const stack = this.#stack;
+    const skipFrom = stack ? Math.ceil(stack.low / PAGE_SIZE) * PAGE_SIZE : 0;
+    const skipTo = stack ? (stack.lowWater.value as number) : 0;
     for (let p = 0, start = 0; p < zeroPages.length; p++, start += PAGE_SIZE) {
       const end = start + PAGE_SIZE;
+      if (start >= skipFrom && end <= skipTo) continue;
       const same =
         zeroPages[p] === 1
           ? live.compare(ZERO, 0, PAGE_SIZE, start, end) === 0

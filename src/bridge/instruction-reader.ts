@@ -7,7 +7,7 @@
 import { Reader, Unsupported } from './wasm-binary.js';
 
 /** Opcodes the memory-size rewrite replaces. */
-export const OP = { memorySize: 0x3f, memoryGrow: 0x40 } as const;
+export const OP = { globalSet: 0x24, memorySize: 0x3f, memoryGrow: 0x40 } as const;
 
 /** Opcodes followed by one LEB128 index (calls, branches, locals, globals, tables, exceptions). */
 const ONE_INDEX = new Set([

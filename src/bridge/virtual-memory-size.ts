@@ -14,12 +14,15 @@
  * (new global, type, function), so no existing index moves.
  */
 import { OP, skipImmediates } from './instruction-reader.js';
+import { findShadowStack, type ShadowStack } from './shadow-stack.js';
 import { encodeU32, Reader, readSections, SECTION, Unsupported } from './wasm-binary.js';
 
 /** The rewritten module and the index of the page-count global it added. */
 export interface VirtualMemorySize {
   bytes: Uint8Array;
   pagesGlobal: number;
+  /** For LLVM-built guests: the stack region and the global holding the pointer's low-water mark. */
+  stack: (ShadowStack & { lowWaterGlobal: number }) | undefined;
 }
 
 const CODE = 10;
@@ -55,23 +58,37 @@ function rewrite(bytes: Uint8Array): VirtualMemorySize | undefined {
   const limits = m.limits();
   if (limits.memory64) return undefined;
 
+  const stack = findShadowStack(bytes, sections, counts.globals);
   const typeEntries = readTypes(bytes, types);
-  let growType = typeEntries.findIndex((t) => t === 'i32>i32');
   const typeContent = sectionItems(bytes, types);
-  const addedType = growType < 0;
-  if (addedType) {
-    growType = typeEntries.length;
-    typeContent.items.push(0x60, 1, I32, 1, I32);
-  }
+  let addedTypes = 0;
+  const typeOf = (signature: string, encoded: number[]) => {
+    const found = typeEntries.indexOf(signature);
+    if (found >= 0) return found;
+    typeEntries.push(signature);
+    typeContent.items.push(...encoded);
+    addedTypes++;
+    return typeEntries.length - 1;
+  };
   const fnContent = sectionItems(bytes, functions);
   const growFunction = counts.functions + fnContent.count;
-  fnContent.items.push(...encodeU32(growType));
+  fnContent.items.push(...encodeU32(typeOf('i32>i32', [0x60, 1, I32, 1, I32])));
+  if (stack) fnContent.items.push(...encodeU32(typeOf('i32>', [0x60, 1, I32, 0])));
   const globals = byId(SECTION.global);
   const globalContent = globals ? sectionItems(bytes, globals) : { count: 0, items: [] };
   const pagesGlobal = counts.globals + globalContent.count;
   globalContent.items.push(I32, 0x01, 0x41, ...encodeS32(limits.initialPages), 0x0b);
-  const codeContent = rewriteCode(bytes, code, pagesGlobal, growFunction);
+  const lowWaterGlobal = pagesGlobal + 1;
+  if (stack) globalContent.items.push(I32, 0x01, 0x41, ...encodeS32(stack.top), 0x0b);
+  const replacements: Replacements = {
+    size: [0x23, ...encodeU32(pagesGlobal)],
+    grow: [0x10, ...encodeU32(growFunction)],
+    setStackPointer: stack && [0x10, ...encodeU32(growFunction + 1)],
+  };
+  const codeContent = rewriteCode(bytes, code, replacements);
   codeContent.items.push(...growBody(pagesGlobal));
+  if (stack) codeContent.items.push(...setStackPointerBody(lowWaterGlobal));
+  const added = stack ? 2 : 1;
 
   const parts: number[][] = [[...bytes.subarray(0, 8)]];
   const section = (id: number, content: { count: number; items: number[] }, extra = 1) => {
@@ -80,15 +97,19 @@ function rewrite(bytes: Uint8Array): VirtualMemorySize | undefined {
   };
   for (const s of sections) {
     if (!globals && AFTER_GLOBAL.has(s.id) && !parts.some((p) => p[0] === SECTION.global)) {
-      section(SECTION.global, globalContent);
+      section(SECTION.global, globalContent, added);
     }
-    if (s.id === SECTION.type) section(s.id, typeContent, addedType ? 1 : 0);
-    else if (s.id === SECTION.function) section(s.id, fnContent);
-    else if (s.id === SECTION.global) section(s.id, globalContent);
-    else if (s.id === CODE) section(s.id, codeContent);
+    if (s.id === SECTION.type) section(s.id, typeContent, addedTypes);
+    else if (s.id === SECTION.function) section(s.id, fnContent, added);
+    else if (s.id === SECTION.global) section(s.id, globalContent, added);
+    else if (s.id === CODE) section(s.id, codeContent, added);
     else parts.push([...bytes.subarray(s.start, s.end)]);
   }
-  return { bytes: Uint8Array.from(parts.flat()), pagesGlobal };
+  return {
+    bytes: Uint8Array.from(parts.flat()),
+    pagesGlobal,
+    stack: stack && { ...stack, lowWaterGlobal },
+  };
 }
 
 function countImports(
@@ -148,12 +169,18 @@ function sectionItems(
   return { count, items: [...bytes.subarray(r.pos, section.end)] };
 }
 
-/** The code section's bodies with memory.size and memory.grow replaced. */
+/** What replaces memory.size, memory.grow and (for a shadow stack) `global.set 0`. */
+interface Replacements {
+  size: number[];
+  grow: number[];
+  setStackPointer: number[] | undefined;
+}
+
+/** The code section's bodies with memory.size, memory.grow and stack pointer sets replaced. */
 function rewriteCode(
   bytes: Uint8Array,
   section: { contentStart: number; end: number },
-  pagesGlobal: number,
-  growFunction: number,
+  replacements: Replacements,
 ): { count: number; items: number[] } {
   const r = new Reader(bytes, section.contentStart, section.end);
   const count = r.u32();
@@ -172,16 +199,10 @@ function rewriteCode(
       const at = body.pos;
       const op = body.byte();
       skipImmediates(body, op);
-      if ((op === OP.memorySize || op === OP.memoryGrow) && bytes[at + 1] === 0x00) {
-        out.push(...bytes.subarray(copied, at));
-        out.push(
-          ...(op === OP.memorySize
-            ? [0x23, ...encodeU32(pagesGlobal)]
-            : [0x10, ...encodeU32(growFunction)]),
-        );
+      const replacement = replacementOf(op, bytes[at + 1], replacements);
+      if (replacement) {
+        out.push(...bytes.subarray(copied, at), ...replacement);
         copied = body.pos;
-      } else if (op === OP.memorySize || op === OP.memoryGrow) {
-        throw new Unsupported('a second memory');
       }
     }
     out.push(...bytes.subarray(copied, end));
@@ -189,6 +210,44 @@ function rewriteCode(
     r.pos = end;
   }
   return { count, items };
+}
+
+function replacementOf(op: number, immediate: number | undefined, r: Replacements) {
+  const memoryOp = op === OP.memorySize || op === OP.memoryGrow;
+  if (memoryOp && immediate !== 0x00) throw new Unsupported('a second memory');
+  if (op === OP.memorySize) return r.size;
+  if (op === OP.memoryGrow) return r.grow;
+  if (op === OP.globalSet && immediate === 0x00) return r.setStackPointer;
+  return undefined;
+}
+
+/**
+ * `(func (param $value i32))`: sets the stack pointer (global 0) and lowers the low-water mark
+ * when the pointer goes below it.
+ */
+function setStackPointerBody(lowWaterGlobal: number): number[] {
+  const low = encodeU32(lowWaterGlobal);
+  const body = [
+    0x00, // no locals
+    0x20,
+    0x00,
+    0x24,
+    0x00, // global.set 0 (the stack pointer)
+    0x20,
+    0x00,
+    0x23,
+    ...low,
+    0x49, // $value < $low (unsigned)
+    0x04,
+    0x40,
+    0x20,
+    0x00,
+    0x24,
+    ...low,
+    0x0b, // then $low = $value
+    0x0b,
+  ];
+  return [...encodeU32(body.length), ...body];
 }
 
 /**
