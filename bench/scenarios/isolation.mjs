@@ -102,10 +102,7 @@ function restoreCost(ctx) {
     const timed = {};
     let readyKiB = 0;
     for (const isolation of ['instance', 'call']) {
-      const bridge = Wasmtube.fromFile(guest.file, {
-        isolation,
-        ...(guest.wasi && { wasi: guest.wasi }),
-      });
+      const bridge = Wasmtube.fromFile(guest.file, { isolation, ...needs(guest) });
       readyKiB = bridge.memoryBytes / 1024;
       timed[isolation] = batchSync(() => bridge.callFunctionSync(guest.fn, { data: guest.data }), {
         iterations: ctx.n(4000),

@@ -66,47 +66,51 @@ function rewrite(bytes: Uint8Array): VirtualMemorySize | undefined {
     const found = typeEntries.indexOf(signature);
     if (found >= 0) return found;
     typeEntries.push(signature);
-    typeContent.items.push(...encoded);
+    typeContent.items.push(encoded);
     addedTypes++;
     return typeEntries.length - 1;
   };
   const fnContent = sectionItems(bytes, functions);
   const growFunction = counts.functions + fnContent.count;
-  fnContent.items.push(...encodeU32(typeOf('i32>i32', [0x60, 1, I32, 1, I32])));
-  if (stack) fnContent.items.push(...encodeU32(typeOf('i32>', [0x60, 1, I32, 0])));
+  fnContent.items.push(encodeU32(typeOf('i32>i32', [0x60, 1, I32, 1, I32])));
+  if (stack) fnContent.items.push(encodeU32(typeOf('i32>', [0x60, 1, I32, 0])));
   const globals = byId(SECTION.global);
-  const globalContent = globals ? sectionItems(bytes, globals) : { count: 0, items: [] };
+  const globalContent = globals ? sectionItems(bytes, globals) : { count: 0, items: new Chunks() };
   const pagesGlobal = counts.globals + globalContent.count;
-  globalContent.items.push(I32, 0x01, 0x41, ...encodeS32(limits.initialPages), 0x0b);
+  globalContent.items.push([I32, 0x01, 0x41, ...encodeS32(limits.initialPages), 0x0b]);
   const lowWaterGlobal = pagesGlobal + 1;
-  if (stack) globalContent.items.push(I32, 0x01, 0x41, ...encodeS32(stack.top), 0x0b);
+  if (stack) globalContent.items.push([I32, 0x01, 0x41, ...encodeS32(stack.top), 0x0b]);
   const replacements: Replacements = {
     size: [0x23, ...encodeU32(pagesGlobal)],
     grow: [0x10, ...encodeU32(growFunction)],
     setStackPointer: stack && [0x10, ...encodeU32(growFunction + 1)],
   };
   const codeContent = rewriteCode(bytes, code, replacements);
-  codeContent.items.push(...growBody(pagesGlobal));
-  if (stack) codeContent.items.push(...setStackPointerBody(lowWaterGlobal));
+  codeContent.items.push(growBody(pagesGlobal));
+  if (stack) codeContent.items.push(setStackPointerBody(lowWaterGlobal));
   const added = stack ? 2 : 1;
 
-  const parts: number[][] = [[...bytes.subarray(0, 8)]];
-  const section = (id: number, content: { count: number; items: number[] }, extra = 1) => {
-    const body = [...encodeU32(content.count + extra), ...content.items];
-    parts.push([id, ...encodeU32(body.length), ...body]);
+  const out = new Chunks();
+  out.push(bytes.subarray(0, 8));
+  let globalWritten = false;
+  const section = (id: number, content: { count: number; items: Chunks }, extra = 1) => {
+    const count = encodeU32(content.count + extra);
+    out.push([id, ...encodeU32(count.length + content.items.length), ...count]);
+    out.push(...content.items.parts);
+    if (id === SECTION.global) globalWritten = true;
   };
   for (const s of sections) {
-    if (!globals && AFTER_GLOBAL.has(s.id) && !parts.some((p) => p[0] === SECTION.global)) {
+    if (!globals && AFTER_GLOBAL.has(s.id) && !globalWritten) {
       section(SECTION.global, globalContent, added);
     }
     if (s.id === SECTION.type) section(s.id, typeContent, addedTypes);
     else if (s.id === SECTION.function) section(s.id, fnContent, added);
     else if (s.id === SECTION.global) section(s.id, globalContent, added);
     else if (s.id === CODE) section(s.id, codeContent, added);
-    else parts.push([...bytes.subarray(s.start, s.end)]);
+    else out.push(bytes.subarray(s.start, s.end));
   }
   return {
-    bytes: Uint8Array.from(parts.flat()),
+    bytes: out.bytes(),
     pagesGlobal,
     stack: stack && { ...stack, lowWaterGlobal },
   };
@@ -163,10 +167,12 @@ function readTypes(bytes: Uint8Array, section: { contentStart: number; end: numb
 function sectionItems(
   bytes: Uint8Array,
   section: { contentStart: number; end: number },
-): { count: number; items: number[] } {
+): { count: number; items: Chunks } {
   const r = new Reader(bytes, section.contentStart, section.end);
   const count = r.u32();
-  return { count, items: [...bytes.subarray(r.pos, section.end)] };
+  const items = new Chunks();
+  items.push(bytes.subarray(r.pos, section.end));
+  return { count, items };
 }
 
 /** What replaces memory.size, memory.grow and (for a shadow stack) `global.set 0`. */
@@ -181,10 +187,10 @@ function rewriteCode(
   bytes: Uint8Array,
   section: { contentStart: number; end: number },
   replacements: Replacements,
-): { count: number; items: number[] } {
+): { count: number; items: Chunks } {
   const r = new Reader(bytes, section.contentStart, section.end);
   const count = r.u32();
-  const items: number[] = [];
+  const items = new Chunks();
   for (let n = 0; n < count; n++) {
     const size = r.u32();
     const end = r.pos + size;
@@ -193,7 +199,8 @@ function rewriteCode(
       body.u32();
       body.byte();
     }
-    const out: number[] = [...bytes.subarray(r.pos, body.pos)];
+    const out = new Chunks();
+    out.push(bytes.subarray(r.pos, body.pos));
     let copied = body.pos;
     while (body.pos < end) {
       const at = body.pos;
@@ -201,12 +208,12 @@ function rewriteCode(
       skipImmediates(body, op);
       const replacement = replacementOf(op, bytes[at + 1], replacements);
       if (replacement) {
-        out.push(...bytes.subarray(copied, at), ...replacement);
+        out.push(bytes.subarray(copied, at), replacement);
         copied = body.pos;
       }
     }
-    out.push(...bytes.subarray(copied, end));
-    items.push(...encodeU32(out.length), ...out);
+    out.push(bytes.subarray(copied, end));
+    items.push(encodeU32(out.length), ...out.parts);
     r.pos = end;
   }
   return { count, items };
@@ -321,6 +328,24 @@ function growBody(pagesGlobal: number): number[] {
     0x0b,
   ];
   return [...encodeU32(body.length), ...body];
+}
+
+/** Bytes built from pieces, concatenated once (spreading a 100 KB module into numbers is slow). */
+class Chunks {
+  readonly parts: Uint8Array[] = [];
+  length = 0;
+
+  push(...pieces: ArrayLike<number>[]): void {
+    for (const piece of pieces) {
+      const bytes = piece instanceof Uint8Array ? piece : Uint8Array.from(piece);
+      this.parts.push(bytes);
+      this.length += bytes.length;
+    }
+  }
+
+  bytes(): Uint8Array {
+    return Buffer.concat(this.parts, this.length);
+  }
 }
 
 /** The signed LEB128 encoding of a non-negative 32-bit `value`. */
