@@ -125,6 +125,8 @@ interface BridgeCore {
   headroom: number;
   maxImagePixels: number;
   abi: Abi;
+  /** Leave the `'call'` isolation restore of each call to {@link Wasmtube.settle}. */
+  deferRestore: boolean;
 }
 
 /**
@@ -186,7 +188,11 @@ export class Wasmtube {
     compiled: CompiledModule,
     options: WasmtubeOptions = {},
     /** @internal Host functions and waPC callbacks run elsewhere (a Worker's main thread). */
-    remote?: { host?: GuestHost | undefined; wapc?: WapcHandlers | undefined },
+    remote?: {
+      host?: GuestHost | undefined;
+      wapc?: WapcHandlers | undefined;
+      deferRestore?: boolean;
+    },
   ): Wasmtube {
     checkOptions(options);
     if (options.isolation !== undefined && options.isolation !== compiled.isolation) {
@@ -215,6 +221,7 @@ export class Wasmtube {
         maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
         abi,
         lastOutput: { stdout: '', stderr: '' },
+        deferRestore: remote?.deferRestore === true,
       },
       { kind: 'host-region' },
     );
@@ -233,6 +240,14 @@ export class Wasmtube {
       );
     }
     return new Wasmtube(this.#core, { kind: 'offset', offset });
+  }
+
+  /**
+   * @internal Runs the `'call'` isolation restore the last call left (a thread defers it until its
+   * reply went out). The next call, `writeBytes` and `readBytes` run it first anyway.
+   */
+  settle(): void {
+    this.#core.guest.settle();
   }
 
   /** Where this bridge writes payloads: a host-owned region (default) or a fixed offset. */
@@ -335,14 +350,15 @@ export class Wasmtube {
 
   /** Writes a prepared payload, calls the guest by the module's protocol, reads the result. */
   #invoke(name: string, prepared: PreparedPayload, into?: Uint8Array): Uint8Array {
-    const { guest } = this.#core;
+    const { guest, deferRestore } = this.#core;
+    guest.settle();
     let failed = true;
     try {
       const bytes = this.#invokeAbi(name, prepared, into);
       failed = false;
       return bytes;
     } finally {
-      guest.endCall(failed); // 'call' isolation: back to the ready state
+      guest.endCall(failed, deferRestore); // 'call' isolation: back to the ready state
     }
   }
 
@@ -433,14 +449,15 @@ export class Wasmtube {
     const { signal, ...typed } = options;
     return this.#core.queue.run(() => {
       if (signal?.aborted) throw abortError(signal);
-      const { guest } = this.#core;
+      const { guest, deferRestore } = this.#core;
+      guest.settle();
       let failed = true;
       try {
         const result = typedCall(guest, name, args, typed) as T;
         failed = false;
         return result;
       } finally {
-        guest.endCall(failed);
+        guest.endCall(failed, deferRestore);
       }
     }, signal);
   }
@@ -452,6 +469,7 @@ export class Wasmtube {
    */
   writeBytes(bytes: Uint8Array): number {
     byteArray(bytes, 'writeBytes(bytes)');
+    this.#core.guest.settle();
     const memory = this.#core.guest.memory;
     const { offset } = memory.reserve(this.#placement, bytes.length, 0);
     memory.write(offset, bytes);
@@ -470,6 +488,7 @@ export class Wasmtube {
         );
       }
     }
+    this.#core.guest.settle();
     const bytes = this.#core.guest.memory.read(offset, length);
     return asBuffer(bytes);
   }

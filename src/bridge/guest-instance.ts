@@ -94,6 +94,8 @@ export class GuestInstance implements GuestAccess {
   #snapshot: InstanceSnapshot | undefined;
   /** A guest function of the current call threw (its result was never read). */
   #callFailed = false;
+  /** A call ended and its restore is still to run: `'failed'` when the call threw. */
+  #pendingRestore: 'done' | 'failed' | undefined;
   #generation = 0;
   /** Exports already checked against a signature, for this instance. */
   #resolved = new Map<string, CallableFunction>();
@@ -184,6 +186,7 @@ export class GuestInstance implements GuestAccess {
           )
         : undefined;
     this.#callFailed = false;
+    this.#pendingRestore = undefined;
     this.#generation++;
   }
 
@@ -192,13 +195,27 @@ export class GuestInstance implements GuestAccess {
    * instance goes back to its ready state — or is replaced when that cannot be done by restoring
    * (a table grew, memory grew past the bound). With `'instance'`, nothing happens. `failed`:
    * the call threw, so the whole host region is scrubbed, not only the bytes the host read.
+   * `defer` leaves the restore to {@link settle} (a thread: after its reply went out), which the
+   * next call runs first anyway.
    */
-  endCall(failed = false): void {
-    const snapshot = this.#snapshot;
-    if (!snapshot) return;
-    failed ||= this.#callFailed;
+  endCall(failed = false, defer = false): void {
+    if (!this.#snapshot) return;
+    failed = failed || this.#callFailed || this.#pendingRestore === 'failed';
     this.#callFailed = false;
-    if (!snapshot.restore(this.#memory.takeHostRegionUse(), failed)) this.reset();
+    this.#pendingRestore = failed ? 'failed' : 'done';
+    if (!defer) this.settle();
+  }
+
+  /** Runs the restore a deferred {@link endCall} left, if any. */
+  settle(): void {
+    const pending = this.#pendingRestore;
+    if (pending === undefined) return;
+    this.#pendingRestore = undefined;
+    const restored = this.#snapshot!.restore(
+      this.#memory.takeHostRegionUse(),
+      pending === 'failed',
+    );
+    if (!restored) this.reset();
   }
 
   /** Runs what must run before the first call: WASI initialisation, waPC start functions. */
