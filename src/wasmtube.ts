@@ -3,6 +3,7 @@ import { callWasmtubeAbi } from './bridge/abi-wasmtube.js';
 import {
   compileModule,
   readWasmFile,
+  checkCompiledIsolation,
   ISOLATIONS,
   type CompiledModule,
   type CompileOptions,
@@ -20,8 +21,8 @@ import { describeExports, type ExportInfo } from './bridge/describe-exports.js';
 import {
   GuestInstance,
   type CommandResult,
-  type GuestHost,
   type GuestImports,
+  type ThreadHooks,
 } from './bridge/guest-instance.js';
 import { hostSignatures, invokeSync, type HostFunctions } from './bridge/host-functions.js';
 import { typedCall, type TypedCallOptions } from './bridge/typed-call.js';
@@ -125,8 +126,6 @@ interface BridgeCore {
   headroom: number;
   maxImagePixels: number;
   abi: Abi;
-  /** Leave the `'call'` isolation restore of each call to {@link Wasmtube.settle}. */
-  deferRestore: boolean;
 }
 
 /**
@@ -188,19 +187,10 @@ export class Wasmtube {
     compiled: CompiledModule,
     options: WasmtubeOptions = {},
     /** @internal Host functions and waPC callbacks run elsewhere (a Worker's main thread). */
-    remote?: {
-      host?: GuestHost | undefined;
-      wapc?: WapcHandlers | undefined;
-      deferRestore?: boolean;
-    },
+    remote?: ThreadHooks,
   ): Wasmtube {
     checkOptions(options);
-    if (options.isolation !== undefined && options.isolation !== compiled.isolation) {
-      throw new InvalidArgumentError(
-        `options.isolation is '${options.isolation}', but the module was compiled with ` +
-          `isolation '${compiled.isolation}': compile it with compileModule(bytes, { isolation }).`,
-      );
-    }
+    checkCompiledIsolation(compiled, options.isolation);
     const functions = options.hostFunctions;
     const host =
       remote?.host ??
@@ -210,6 +200,7 @@ export class Wasmtube {
       wasi: options.wasi,
       host,
       wapc: remote?.wapc ?? wapcHandlers(options),
+      deferRestore: remote?.deferRestore,
     });
     const headroom = options.resultHeadroomBytes ?? DEFAULTS.resultHeadroomBytes;
     const abi = options.abi ?? 'auto';
@@ -221,7 +212,6 @@ export class Wasmtube {
         maxImagePixels: options.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS,
         abi,
         lastOutput: { stdout: '', stderr: '' },
-        deferRestore: remote?.deferRestore === true,
       },
       { kind: 'host-region' },
     );
@@ -242,10 +232,7 @@ export class Wasmtube {
     return new Wasmtube(this.#core, { kind: 'offset', offset });
   }
 
-  /**
-   * @internal Runs the `'call'` isolation restore the last call left (a thread defers it until its
-   * reply went out). The next call, `writeBytes` and `readBytes` run it first anyway.
-   */
+  /** @internal Runs the `'call'` isolation restore a thread deferred past its reply. */
   settle(): void {
     this.#core.guest.settle();
   }
@@ -350,16 +337,8 @@ export class Wasmtube {
 
   /** Writes a prepared payload, calls the guest by the module's protocol, reads the result. */
   #invoke(name: string, prepared: PreparedPayload, into?: Uint8Array): Uint8Array {
-    const { guest, deferRestore } = this.#core;
-    guest.settle();
-    let failed = true;
-    try {
-      const bytes = this.#invokeAbi(name, prepared, into);
-      failed = false;
-      return bytes;
-    } finally {
-      guest.endCall(failed, deferRestore); // 'call' isolation: back to the ready state
-    }
+    // 'call' isolation: the guest goes back to its ready state after the call.
+    return this.#core.guest.runCall(() => this.#invokeAbi(name, prepared, into));
   }
 
   #invokeAbi(name: string, prepared: PreparedPayload, into?: Uint8Array): Uint8Array {
@@ -449,16 +428,8 @@ export class Wasmtube {
     const { signal, ...typed } = options;
     return this.#core.queue.run(() => {
       if (signal?.aborted) throw abortError(signal);
-      const { guest, deferRestore } = this.#core;
-      guest.settle();
-      let failed = true;
-      try {
-        const result = typedCall(guest, name, args, typed) as T;
-        failed = false;
-        return result;
-      } finally {
-        guest.endCall(failed, deferRestore);
-      }
+      const { guest } = this.#core;
+      return guest.runCall(() => typedCall(guest, name, args, typed) as T);
     }, signal);
   }
 

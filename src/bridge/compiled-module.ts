@@ -135,6 +135,16 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
   return { module, info, maxPages, isolation, snapshotGlobals, pagesGlobal, shadowStack };
 }
 
+/** Throws unless `isolation` (an option given with an already compiled module) is the module's. */
+export function checkCompiledIsolation(compiled: CompiledModule, isolation: unknown): void {
+  if (isolation !== undefined && isolation !== compiled.isolation) {
+    throw new InvalidArgumentError(
+      `options.isolation is ${describeValue(isolation)}, but the module was compiled with ` +
+        `isolation '${compiled.isolation}': compile it with compileModule(bytes, { isolation }).`,
+    );
+  }
+}
+
 function isolationMode(isolation: unknown): Isolation {
   if (isolation === undefined) return 'instance';
   if (!ISOLATIONS.includes(isolation as Isolation)) {

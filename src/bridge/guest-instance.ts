@@ -58,6 +58,14 @@ export interface GuestHost {
   invoke: (module: string, name: string, args: unknown[]) => unknown;
 }
 
+/** What a Worker's thread gives its instances: host callbacks on the main thread, deferred restores. */
+export interface ThreadHooks {
+  host?: GuestHost | undefined;
+  wapc?: WapcHandlers | undefined;
+  /** See {@link GuestInstanceOptions.deferRestore}. */
+  deferRestore?: boolean;
+}
+
 /** What a guest instance is given besides its module. */
 export interface GuestInstanceOptions {
   imports?: GuestImports | undefined;
@@ -65,6 +73,8 @@ export interface GuestInstanceOptions {
   host?: GuestHost | undefined;
   /** Host callbacks for waPC modules (those exporting `__guest_call`). */
   wapc?: WapcHandlers | undefined;
+  /** `'call'` isolation: leave each call's restore to {@link GuestInstance.settle}. */
+  deferRestore?: boolean | undefined;
 }
 
 /**
@@ -94,6 +104,8 @@ export class GuestInstance implements GuestAccess {
   #snapshot: InstanceSnapshot | undefined;
   /** A guest function of the current call threw (its result was never read). */
   #callFailed = false;
+  /** Restores wait for {@link settle} (a thread runs it once its reply went out). */
+  readonly #deferRestore: boolean;
   /** A call ended and its restore is still to run: `'failed'` when the call threw. */
   #pendingRestore: 'done' | 'failed' | undefined;
   #generation = 0;
@@ -110,6 +122,7 @@ export class GuestInstance implements GuestAccess {
     this.isWapc = isWapcModule(WebAssembly.Module.exports(compiled.module));
     this.#importsAbort = this.isWapc && importsAssemblyScriptAbort(compiled);
     this.#wapcHandlers = options.wapc ?? wapcHandlers({});
+    this.#deferRestore = options.deferRestore === true;
     if (this.#host) checkAgainstImports(this.#host.signatures, compiled.info);
     this.#instantiate();
   }
@@ -195,15 +208,27 @@ export class GuestInstance implements GuestAccess {
    * instance goes back to its ready state — or is replaced when that cannot be done by restoring
    * (a table grew, memory grew past the bound). With `'instance'`, nothing happens. `failed`:
    * the call threw, so the whole host region is scrubbed, not only the bytes the host read.
-   * `defer` leaves the restore to {@link settle} (a thread: after its reply went out), which the
-   * next call runs first anyway.
+   * With `deferRestore`, the restore waits for {@link settle}, which the next call runs first.
    */
-  endCall(failed = false, defer = false): void {
+  endCall(failed = false): void {
     if (!this.#snapshot) return;
     failed = failed || this.#callFailed || this.#pendingRestore === 'failed';
     this.#callFailed = false;
     this.#pendingRestore = failed ? 'failed' : 'done';
-    if (!defer) this.settle();
+    if (!this.#deferRestore) this.settle();
+  }
+
+  /** Runs `call` as one call: a pending restore first, {@link endCall} after. */
+  runCall<T>(call: () => T): T {
+    this.settle();
+    let failed = true;
+    try {
+      const result = call();
+      failed = false;
+      return result;
+    } finally {
+      this.endCall(failed);
+    }
   }
 
   /** Runs the restore a deferred {@link endCall} left, if any. */
