@@ -19,11 +19,7 @@ import {
 import { checkWasiOptions } from '../bridge/wasi.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { WorkerOptions } from './worker-types.js';
-import {
-  ISOLATIONS,
-  type CompiledModule,
-  type CompileOptions,
-} from '../bridge/compiled-module.js';
+import { ISOLATIONS, type CompiledModule, type CompileOptions } from '../bridge/compiled-module.js';
 import { hostSignatures } from '../bridge/host-functions.js';
 import type { ThreadData } from '../protocol/messages.js';
 
