@@ -135,7 +135,7 @@ describe('the WAT probe scanning all of memory', () => {
 
 describe('memory a call grew past the bound', () => {
   it("is given back by replacing the instance, with 'call'", () => {
-    const bridge = Wasmtube.fromFile(fixture('wasm_test'), { isolation: 'call', maxMemoryMb: 64 });
+    const bridge = Wasmtube.fromFile(fixture('wasm_test'), { isolation: 'call', maxMemoryMb: 128 });
     const ready = bridge.memoryBytes;
     expect(() => bridge.callFunctionSync('memory_bomb', { data: {} })).toThrow(
       expect.objectContaining({ code: 'ERR_MEMORY_LIMIT' }),

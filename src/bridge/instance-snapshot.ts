@@ -17,12 +17,12 @@ const CHUNK = 4096;
 const ZERO = Buffer.alloc(PAGE_SIZE);
 
 /**
- * How far a guest may grow its memory beyond its ready size and the host region before the
- * instance is replaced. A restored allocator does not know the pages it grew in earlier calls,
- * so it grows again: those pages are zeroed but never reused, and replacing the instance is the
- * only way to give them back.
+ * How far a guest's memory may be above its ready size and the host region before the instance
+ * is replaced. Memory cannot shrink: after a call that needed a lot of it (or without the page
+ * count rewrite, after many calls that each grew it), replacing the instance is the only way to
+ * give the pages back. Below the bound, the restored guest grows into them again.
  */
-export const GROWTH_LIMIT_BYTES = 8 * 1024 * 1024;
+export const GROWTH_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** The host region of linear memory, and the end of the bytes the host used in it. */
 export interface HostRegionUse {
