@@ -140,7 +140,7 @@ async function restoreCost(ctx) {
     const kib = 256 * 64;
     ctx.add(
       `restore.bare.${id}`,
-      `restore per KiB, 16 MiB ready memory, ${touch ? 'a 4 KiB chunk of every page written' : 'nothing written'}`,
+      `restore per KiB, 16 MiB ready memory, ${touch ? 'a byte of every page written' : 'nothing written'}`,
       { value: ((timed.call.value - timed.instance.value) * 1000) / kib },
       'ns',
     );
