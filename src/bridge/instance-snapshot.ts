@@ -33,10 +33,14 @@ export interface HostRegionUse {
 
 export class InstanceSnapshot {
   readonly #memory: WebAssembly.Memory;
-  /** Linear memory as it was when the instance became ready. */
-  readonly #image: Buffer;
-  /** 1 for each ready page that was all zero (compared with a small, cache-resident page). */
-  readonly #zeroPages: Uint8Array;
+  /**
+   * Linear memory as it was when the instance became ready, page by page; `undefined` for a page
+   * that was all zero (most of a Rust guest's 1 MiB stack), which is neither stored nor copied
+   * but compared with one shared zero page.
+   */
+  readonly #image: (Buffer | undefined)[];
+  /** Bytes of memory when ready. */
+  readonly #readyBytes: number;
   readonly #globals: WebAssembly.Global[];
   readonly #values: unknown[];
   readonly #tables: { table: WebAssembly.Table; length: number }[];
@@ -65,14 +69,11 @@ export class InstanceSnapshot {
     };
     this.#pages = pagesGlobal ? (instance.exports[pagesGlobal] as WebAssembly.Global) : undefined;
     this.#view = Buffer.from(memory.buffer);
-    this.#image = Buffer.from(this.#view); // a copy
-    const pages = this.#image.length / PAGE_SIZE;
-    this.#zeroPages = new Uint8Array(pages);
-    for (let p = 0; p < pages; p++) {
-      const start = p * PAGE_SIZE;
-      if (this.#image.compare(ZERO, 0, PAGE_SIZE, start, start + PAGE_SIZE) === 0) {
-        this.#zeroPages[p] = 1;
-      }
+    this.#readyBytes = this.#view.length;
+    this.#image = [];
+    for (let start = 0; start < this.#readyBytes; start += PAGE_SIZE) {
+      const page = this.#view.subarray(start, start + PAGE_SIZE);
+      this.#image.push(page.equals(ZERO) ? undefined : Buffer.from(page));
     }
     this.#globals = globalNames.map((name) => instance.exports[name] as WebAssembly.Global);
     this.#values = this.#globals.map((global) => global.value as unknown);
@@ -83,7 +84,7 @@ export class InstanceSnapshot {
 
   /** Bytes of linear memory the snapshot holds (the memory's size when it became ready). */
   get bytes(): number {
-    return this.#image.length;
+    return this.#readyBytes;
   }
 
   /**
@@ -95,13 +96,13 @@ export class InstanceSnapshot {
   restore(region: HostRegionUse | undefined, thorough: boolean): boolean {
     for (const { table, length } of this.#tables) if (table.length !== length) return false;
     const size = this.#memory.buffer.byteLength;
-    const hostBytes = region && region.offset >= this.#image.length ? region.capacity : 0;
-    if (size - this.#image.length - hostBytes > GROWTH_LIMIT_BYTES) return false;
+    const hostBytes = region && region.offset >= this.#readyBytes ? region.capacity : 0;
+    if (size - this.#readyBytes - hostBytes > GROWTH_LIMIT_BYTES) return false;
     if (this.#view.buffer !== this.#memory.buffer) this.#view = Buffer.from(this.#memory.buffer);
     this.#restoreReadyPages();
     // The guest's pages grown after ready: with a page count, those below the count the call
     // reached; without, all (allocators that size their heap by memory.size reuse them).
-    const ready = this.#image.length;
+    const ready = this.#readyBytes;
     const pages = this.#pages;
     const reached = thorough || !pages ? size : Math.min(size, (pages.value as number) * PAGE_SIZE);
     const hostStart = hostBytes > 0 ? region!.offset : size;
@@ -127,19 +128,19 @@ export class InstanceSnapshot {
   #restoreReadyPages(): void {
     const live = this.#view;
     const image = this.#image;
-    const zeroPages = this.#zeroPages;
     const stack = this.#stack;
     const skipFrom = stack ? Math.ceil(stack.low / PAGE_SIZE) * PAGE_SIZE : 0;
     const skipTo = stack ? (stack.lowWater.value as number) : 0;
-    for (let p = 0, start = 0; p < zeroPages.length; p++, start += PAGE_SIZE) {
+    for (let p = 0, start = 0; p < image.length; p++, start += PAGE_SIZE) {
       const end = start + PAGE_SIZE;
       if (start >= skipFrom && end <= skipTo) continue;
-      const same =
-        zeroPages[p] === 1
-          ? live.compare(ZERO, 0, PAGE_SIZE, start, end) === 0
-          : live.compare(image, start, end, start, end) === 0;
+      const ready = image[p];
       // A whole page: one memcpy costs less than finding the parts that differ.
-      if (!same) live.set(image.subarray(start, end), start);
+      if (!ready) {
+        if (live.compare(ZERO, 0, PAGE_SIZE, start, end) !== 0) live.fill(0, start, end);
+      } else if (live.compare(ready, 0, PAGE_SIZE, start, end) !== 0) {
+        live.set(ready, start);
+      }
     }
   }
 
