@@ -166,7 +166,10 @@ function prepareForSnapshots(bytes: Uint8Array): {
   shadowStack: CompiledModule['shadowStack'];
 } {
   const info = readModuleInfo(bytes);
-  const virtual = info && !info.memory?.shared ? virtualizeMemorySize(bytes) : undefined;
+  let virtual = info && !info.memory?.shared ? virtualizeMemorySize(bytes) : undefined;
+  // Insurance: a rewrite the engine refuses falls back to scrubbing every page grown after ready.
+  if (virtual && !WebAssembly.validate(virtual.bytes as Uint8Array<ArrayBuffer>))
+    virtual = undefined;
   const rewritten = info && !info.memory?.shared && exportMutableGlobals(virtual?.bytes ?? bytes);
   if (!rewritten) {
     throw new IsolationUnsupportedError(

@@ -206,7 +206,9 @@ function rewriteCode(
       const at = body.pos;
       const op = body.byte();
       skipImmediates(body, op);
-      const replacement = replacementOf(op, bytes[at + 1], replacements);
+      // The immediate, decoded: an index may be written in a padded LEB128 (0x80 0x00 is 0).
+      const immediate = op === OP.globalSet ? new Reader(bytes, at + 1, end).u32() : bytes[at + 1];
+      const replacement = replacementOf(op, immediate, replacements);
       if (replacement) {
         out.push(bytes.subarray(copied, at), replacement);
         copied = body.pos;
