@@ -2,11 +2,11 @@
 // 'call' (memory and globals restored after every call) and maxCallsPerInstance: 1 (a fresh
 // instance per call), on 1 and 2 threads, for the test guest and the example guests; the three
 // pools of a case are measured in turns (throughputs() in lib.mjs), so their ratio survives a
-// busy machine. Then the restore's own cost, in-process: per call on each guest, and per KiB of
-// ready memory on a guest whose memory is all ready state.
+// busy machine. Then the restore's own cost, in-process and in CPU time: per call on each guest,
+// and per KiB of ready memory on a guest whose memory is all ready state.
 import { fileURLToPath } from 'node:url';
 import { Wasmtube, Worker } from '../../dist/index.js';
-import { batch, batchSync, FIXTURE, jsonPayload, throughputs } from '../lib.mjs';
+import { FIXTURE, jsonPayload, throughputs } from '../lib.mjs';
 
 export const title = "Isolation: 'instance' vs 'call' vs a fresh instance per call";
 
@@ -96,25 +96,44 @@ async function pools(ctx, guest, threads) {
   }
 }
 
-/** In-process µs per call with and without the restore, on each guest and on a bare memory. */
+/**
+ * CPU µs per call of `fns.instance` and `fns.call`, measured in alternating turns with
+ * process.cpuUsage: CPU time, not wall time, so other processes on the machine disturb it less.
+ */
+async function cpuPerCall(fns, { iterations, warmup, turns = 7 }) {
+  const samples = { instance: [], call: [] };
+  for (let t = 0; t < turns; t++) {
+    for (const mode of ['instance', 'call']) {
+      for (let i = 0; i < warmup; i++) await fns[mode]();
+      const before = process.cpuUsage();
+      for (let i = 0; i < iterations; i++) await fns[mode]();
+      const used = process.cpuUsage(before);
+      samples[mode].push((used.user + used.system) / iterations);
+    }
+  }
+  const median = (values) => values.sort((a, b) => a - b)[values.length >> 1];
+  return median(samples.call) - median(samples.instance);
+}
+
+/** In-process CPU µs per call the restore adds, on each guest and on a bare memory. */
 async function restoreCost(ctx) {
   for (const guest of GUESTS) {
-    const timed = {};
-    let readyKiB = 0;
+    const bridges = {};
     for (const isolation of ['instance', 'call']) {
-      const bridge = Wasmtube.fromFile(guest.file, { isolation, ...needs(guest) });
-      readyKiB = bridge.memoryBytes / 1024;
-      timed[isolation] = batchSync(() => bridge.callFunctionSync(guest.fn, { data: guest.data }), {
-        iterations: ctx.n(4000),
-        warmup: ctx.n(1000),
-      });
+      bridges[isolation] = Wasmtube.fromFile(guest.file, { isolation, ...needs(guest) });
     }
-    const cost = timed.call.value - timed.instance.value;
+    const readyKiB = bridges.call.memoryBytes / 1024;
+    const call = (mode) => () => bridges[mode].callFunctionSync(guest.fn, { data: guest.data });
+    const cost = await cpuPerCall(
+      { instance: call('instance'), call: call('call') },
+      { iterations: ctx.n(4000), warmup: ctx.n(500) },
+    );
     ctx.add(
       `restore.${guest.id}`,
-      `restore per call, ${guest.label} (${readyKiB} KiB ready)`,
+      `restore per call (CPU), ${guest.label}`,
       { value: cost },
       'µs',
+      `${readyKiB} KiB of ready memory`,
     );
     ctx.add(
       `restore.${guest.id}.per-kib`,
@@ -129,19 +148,22 @@ async function restoreCost(ctx) {
     ['clean', 0],
     ['dirty', 1],
   ]) {
-    const timed = {};
-    for (const isolation of ['instance', 'call']) {
-      const bridge = Wasmtube.fromBinary(bareGuest(256), { isolation });
-      timed[isolation] = await batch(() => bridge.call('touch', [touch]), {
-        iterations: ctx.n(200),
-        warmup: ctx.n(50),
-      });
-    }
+    const bridges = {
+      instance: Wasmtube.fromBinary(bareGuest(256), { isolation: 'instance' }),
+      call: Wasmtube.fromBinary(bareGuest(256), { isolation: 'call' }),
+    };
+    const cost = await cpuPerCall(
+      {
+        instance: () => bridges.instance.call('touch', [touch]),
+        call: () => bridges.call.call('touch', [touch]),
+      },
+      { iterations: ctx.n(200), warmup: ctx.n(20), turns: 5 },
+    );
     const kib = 256 * 64;
     ctx.add(
       `restore.bare.${id}`,
-      `restore per KiB, 16 MiB ready memory, ${touch ? 'a byte of every page written' : 'nothing written'}`,
-      { value: ((timed.call.value - timed.instance.value) * 1000) / kib },
+      `restore per KiB (CPU), 16 MiB ready, ${touch ? 'every page written' : 'nothing written'}`,
+      { value: (cost * 1000) / kib },
       'ns',
     );
   }
