@@ -58,7 +58,7 @@ export interface GuestHost {
   invoke: (module: string, name: string, args: unknown[]) => unknown;
 }
 
-/** What a Worker's thread gives its instances: host callbacks on the main thread, deferred restores. */
+/** What a Worker's thread gives its instances: main-thread host callbacks, deferred restores. */
 export interface ThreadHooks {
   host?: GuestHost | undefined;
   wapc?: WapcHandlers | undefined;

@@ -31,6 +31,7 @@ export interface HostRegionUse {
   touchedEnd: number;
 }
 
+/** One instance's ready state (memory pages, mutable globals, table sizes) and its restore. */
 export class InstanceSnapshot {
   readonly #memory: WebAssembly.Memory;
   /**
