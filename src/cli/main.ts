@@ -9,6 +9,8 @@ import { WasmtubeError } from '../errors.js';
 import { callCommand } from './call.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
+import { deployCommand, undeployCommand } from './lattice-deploy.js';
+import { hostsCommand } from './lattice-hosts.js';
 import { newCommand } from './new.js';
 import { serveCommand } from './serve.js';
 
@@ -39,7 +41,8 @@ function program(): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of [callCommand(), serveCommand(), inspectCommand(), newCommand()]) {
+  const lattice = [deployCommand(), undeployCommand(), hostsCommand()];
+  for (const command of [callCommand(), serveCommand(), inspectCommand(), newCommand(), ...lattice]) {
     root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }
   return root;

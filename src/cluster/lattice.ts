@@ -23,7 +23,7 @@ import type {
   LatticeEvents,
   LatticeOptions,
 } from './lattice-types.js';
-import { ModuleStore } from './module-store.js';
+import { ModuleStore, type DeployRecord } from './module-store.js';
 import { connectNats } from './nats-connection.js';
 import { PayloadStore } from './payload-store.js';
 import { LATTICE_NAME, LatticeNames } from './subjects.js';
@@ -223,6 +223,12 @@ export class Lattice extends EventEmitter<LatticeEvents> {
     } finally {
       waiter.close();
     }
+  }
+
+  /** Every module deployed in the lattice: its current version, hash and settings. */
+  async modules(): Promise<DeployRecord[]> {
+    this.#checkOpen();
+    return (await this.#store.records()).filter((r) => !r.undeployed);
   }
 
   /** Every live host's status, asked of the hosts themselves (each answers within ~½ s). */

@@ -61,10 +61,12 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       maxPingOut: 2,
     });
   } catch (error) {
+    // URLs may carry credentials (nats://user:secret@host): shown without them.
+    const shown = list.map((url) => url.replace(/\/\/[^@/]*@/, '//'));
     throw new NatsUnreachableError(
-      `Cannot connect to NATS at ${list.join(', ')}: ${(error as Error).message}. Check that ` +
+      `Cannot connect to NATS at ${shown.join(', ')}: ${(error as Error).message}. Check that ` +
         'nats-server runs there (with -js for JetStream) and the credentials.',
-      { cause: error, details: { servers: list } },
+      { cause: error, details: { servers: shown } },
     );
   }
 }
