@@ -15,6 +15,8 @@ import { latticeOptions, type LatticeFlags } from './lattice-flags.js';
 /** `serve --nats` flags beyond the connection's. */
 export interface HostFlags extends LatticeFlags {
   hostId?: string;
+  /** Comma-separated module names this host serves (default: all of the lattice). */
+  modules?: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function runLatticeServe(
     throw new InvalidArgumentError(`--host-id must match ${LATTICE_NAME}, got ${JSON.stringify(hostId)}.`);
   }
   const options = latticeOptions(flags);
+  const placed = flags.modules === undefined ? undefined : new Set(flags.modules.split(',').map((m) => m.trim()));
   // Unreachable NATS fails here, before anything else starts (exit code 4).
   const nc = await connectNats({ ...options, name: `wasmtube host ${hostId}` });
   const folder = await mkdtemp(join(tmpdir(), 'wasmtube-host-'));
@@ -51,6 +54,7 @@ export async function runLatticeServe(
       heartbeatMs: 1000,
       replicas: 1,
       url: () => gateway.url,
+      ...(placed ? { places: (module: string) => placed.has(module) } : {}),
     });
     gateway.useLattice(new GatewayMember(lattice, host));
     lattice.on('connection', (connected) =>

@@ -86,6 +86,7 @@ Example:
   $ wasmtube serve examples --port 3000
   $ curl -X POST localhost:3000/functions/echo/echo -H 'Content-Type: application/json' -d '{"a":1}'`,
     )
+    .option('--modules <names>', 'with --nats: serve only these modules of the lattice (comma-separated)')
     .option('--host-id <id>', 'with --nats: this host\'s id in the lattice (default: <hostname>-<pid>)')
     .action(async (dir: string | undefined, flags: ServeFlags) => {
       await runServe(dir, flags);

@@ -19,6 +19,7 @@ export class DeployWaiter {
   constructor(
     nc: NatsConnection,
     names: LatticeNames,
+    module: string,
     live: string[],
     options: Omit<DeployOptions, 'settings'>,
     onReport: (report: HostDeployReport) => void,
@@ -29,6 +30,7 @@ export class DeployWaiter {
       callback: (error, msg) => {
         if (error) return;
         const report = msg.json<HostDeployReport>();
+        if (report.module !== module) return;
         this.#reports.push(report);
         onReport(report);
         this.#check?.();

@@ -23,6 +23,8 @@ export interface LatticeHostParts {
   log: FastifyBaseLogger;
   heartbeatMs: number;
   replicas: number;
+  /** Which modules this host serves (`serve --modules`); default: all. */
+  places?: (module: string) => boolean;
   /** The gateway's URL, shown by `hosts()`. */
   url?: () => string | undefined;
 }
@@ -57,6 +59,7 @@ export class LatticeHost {
       log: parts.log,
       hostId: parts.hostId,
       onApplied: (report) => this.#applied(report),
+      ...(parts.places ? { places: parts.places } : {}),
     });
     this.#server = new HostCallServer({
       nc: parts.nc,

@@ -85,8 +85,11 @@ export interface HostDeployReport {
   host: string;
   module: string;
   version: number;
-  /** `serving` the version, `undeployed` it, or `rejected` it (the previous version keeps serving). */
-  outcome: 'serving' | 'undeployed' | 'rejected';
+  /**
+   * `serving` the version, `undeployed` it, `rejected` it (the previous version keeps serving),
+   * or `skipped` it (the host serves only some modules: `serve --modules`).
+   */
+  outcome: 'serving' | 'undeployed' | 'rejected' | 'skipped';
   error?: { code: string; message: string };
 }
 

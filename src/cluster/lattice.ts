@@ -200,7 +200,7 @@ export class Lattice extends EventEmitter<LatticeEvents> {
     }
     const settings = checkSettings(options.settings ?? {}, 'options.settings');
     this.#checkOpen();
-    const waiter = await this.#deployWaiter(options);
+    const waiter = await this.#deployWaiter(name, options);
     try {
       const record = await this.#store.deploy(name, bytes, settings);
       return await waiter.wait(record);
@@ -216,7 +216,7 @@ export class Lattice extends EventEmitter<LatticeEvents> {
   async undeploy(name: string, options: Omit<DeployOptions, 'settings'> = {}): Promise<DeployResult | undefined> {
     checkModuleName(name);
     this.#checkOpen();
-    const waiter = await this.#deployWaiter(options);
+    const waiter = await this.#deployWaiter(name, options);
     try {
       const record = await this.#store.undeploy(name);
       return record && (await waiter.wait(record));
@@ -287,11 +287,15 @@ export class Lattice extends EventEmitter<LatticeEvents> {
     }
   }
 
-  async #deployWaiter(options: Omit<DeployOptions, 'settings'>): Promise<DeployWaiter> {
+  async #deployWaiter(
+    module: string,
+    options: Omit<DeployOptions, 'settings'>,
+  ): Promise<DeployWaiter> {
     const live = (await this.#discover()).filter((h) => h.state === 'serving').map((h) => h.id);
-    return new DeployWaiter(this.#nc, this.#names, live, options, (report) =>
-      this.emit('deploy', report),
-    );
+    return new DeployWaiter(this.#nc, this.#names, module, live, options, (report) => {
+      this.emit('deploy', report);
+      options.onReport?.(report);
+    });
   }
 
   async #discover(): Promise<HostStatus[]> {

@@ -19,6 +19,7 @@ export class ModuleSync {
   readonly #log: FastifyBaseLogger;
   readonly #hostId: string;
   readonly #onApplied: (report: HostDeployReport) => void;
+  readonly #places: (module: string) => boolean;
   readonly #seen = new Map<string, number>();
   readonly #chains = new Map<string, Promise<void>>();
   /** module → hash → lattice version, for the versions this host has served. */
@@ -31,7 +32,10 @@ export class ModuleSync {
     log: FastifyBaseLogger;
     hostId: string;
     onApplied: (report: HostDeployReport) => void;
+    /** Whether this host serves `module` (`serve --modules`); default: every module. */
+    places?: (module: string) => boolean;
   }) {
+    this.#places = parts.places ?? (() => true);
     this.#store = parts.store;
     this.#modules = parts.modules;
     this.#folder = parts.folder;
@@ -59,6 +63,11 @@ export class ModuleSync {
     const { name, version } = record;
     if (version <= (this.#seen.get(name) ?? 0)) return;
     const log = this.#log.child({ module: name, version });
+    if (!this.#places(name)) {
+      this.#seen.set(name, version);
+      this.#onApplied({ host: this.#hostId, module: name, version, outcome: 'skipped' });
+      return;
+    }
     const wasm = join(this.#folder, `${name}.wasm`);
     const sidecar = join(this.#folder, `${name}.json`);
     if (record.undeployed) {
