@@ -3,7 +3,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Lattice } from '../dist/cluster/index.js';
 import { runCli } from './cli-helpers.js';
 import { fixture, gradient, WASM_TEST } from './helpers.js';
-import { describeWithNats, startHost, startNats, stopAll, until, type HostProcess } from './nats-harness.js';
+import {
+  describeWithNats,
+  startHost,
+  startNats,
+  stopAll,
+  until,
+  type HostProcess,
+} from './nats-harness.js';
 
 const ECHO = new URL('../examples/echo.wasm', import.meta.url).pathname;
 const FILTERS = new URL('../examples/filters.wasm', import.meta.url).pathname;
@@ -93,7 +100,9 @@ describeWithNats('a lattice of hosts: calls, deploys, routing', () => {
     expect(local.headers.get('x-wasmtube-host')).toBe('h1');
     const missing = await fetch(`${h2.url}/functions/ghost/echo`, { method: 'POST' });
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('ERR_MODULE_NOT_FOUND');
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe(
+      'ERR_MODULE_NOT_FOUND',
+    );
     const health = await fetch(`${h2.url}/healthz`);
     expect(await health.json()).toMatchObject({ status: 'ok', host: 'h2', nats: 'connected' });
   });
@@ -103,7 +112,12 @@ describeWithNats('a lattice of hosts: calls, deploys, routing', () => {
     const width = 1920;
     const height = 1080;
     const image = gradient(width, height); // 6.2 MB of raw RGB
-    const gray = await lattice.callFunction('filters', 'grayscale', { image, width, height }, { returns: 'rgb' });
+    const gray = await lattice.callFunction(
+      'filters',
+      'grayscale',
+      { image, width, height },
+      { returns: 'rgb' },
+    );
     expect(gray.width).toBe(width);
     expect(gray.pixels.byteLength).toBe(width * height * 3);
     const p = (100 * width + 50) * 3;
@@ -112,7 +126,9 @@ describeWithNats('a lattice of hosts: calls, deploys, routing', () => {
   });
 
   it('a later deploy reaches every host with a higher version; a late joiner loads it before it listens', async () => {
-    const v2 = await lattice.deploy('guest', readFileSync(fixture('wasm_test')), { settings: { threads: 1 } });
+    const v2 = await lattice.deploy('guest', readFileSync(fixture('wasm_test')), {
+      settings: { threads: 1 },
+    });
     expect(v2.version).toBeGreaterThan(1);
     expect(v2.hosts.every((h) => h.outcome === 'serving')).toBe(true);
     const h3 = await startHost(nats, 'calls', 'h3');
@@ -133,15 +149,29 @@ describeWithNats('a lattice of hosts: calls, deploys, routing', () => {
   });
 
   it('wasmtube call --nats and hosts --nats; undeploy removes a module everywhere', async () => {
-    const call = await runCli(['call', 'guest', 'echo', '--data', '{"x":2}', '--nats', nats, '--lattice', 'calls']);
+    const call = await runCli([
+      'call',
+      'guest',
+      'echo',
+      '--data',
+      '{"x":2}',
+      '--nats',
+      nats,
+      '--lattice',
+      'calls',
+    ]);
     expect(call.code).toBe(0);
     expect(JSON.parse(call.stdout.toString())).toEqual({ x: 2 });
     const listed = await runCli(['hosts', '--nats', nats, '--lattice', 'calls', '--json']);
-    expect((JSON.parse(listed.stdout.toString()) as { id: string }[]).map((h) => h.id)).toContain('h1');
+    expect((JSON.parse(listed.stdout.toString()) as { id: string }[]).map((h) => h.id)).toContain(
+      'h1',
+    );
     const gone = await runCli(['undeploy', 'echo', '--nats', nats, '--lattice', 'calls']);
     expect(gone.code).toBe(0);
     await until('echo to be gone', async () => {
-      const error = await lattice.callFunction('echo', 'echo', { data: 1 }).catch((e: { code: string }) => e);
+      const error = await lattice
+        .callFunction('echo', 'echo', { data: 1 })
+        .catch((e: { code: string }) => e);
       return (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND';
     });
   });

@@ -45,7 +45,20 @@ export async function stopAllNats(): Promise<void> {
 export async function startNats(extra: string[] = [], port = -1): Promise<NatsProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'wasmtube-nats-'));
   folders.push(dir);
-  const args = ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, '--ports_file_dir', dir, '-l', join(dir, 'nats.log'), ...extra];
+  const args = [
+    '-a',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-js',
+    '-sd',
+    dir,
+    '--ports_file_dir',
+    dir,
+    '-l',
+    join(dir, 'nats.log'),
+    ...extra,
+  ];
   // No inherited stdio: a server holding the test's pipes open hangs the runner.
   const child = spawn('nats-server', args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -95,10 +108,17 @@ export async function startNatsCluster(): Promise<NatsProcess[]> {
     routes.map((port, i) =>
       startNats(
         [
-          '-n', `n${i + 1}`,
-          '--cluster_name', 'wt',
-          '--cluster', `nats://127.0.0.1:${port}`,
-          '--routes', routes.filter((_, j) => j !== i).map((p) => `nats://127.0.0.1:${p}`).join(','),
+          '-n',
+          `n${i + 1}`,
+          '--cluster_name',
+          'wt',
+          '--cluster',
+          `nats://127.0.0.1:${port}`,
+          '--routes',
+          routes
+            .filter((_, j) => j !== i)
+            .map((p) => `nats://127.0.0.1:${p}`)
+            .join(','),
         ],
         clientPorts[i],
       ),
@@ -107,7 +127,11 @@ export async function startNatsCluster(): Promise<NatsProcess[]> {
 }
 
 /** Waits until `check` returns a truthy value, polling; fails with `what` after `limitMs`. */
-export async function until<T>(what: string, check: () => T | Promise<T>, limitMs = 15_000): Promise<NonNullable<T>> {
+export async function until<T>(
+  what: string,
+  check: () => T | Promise<T>,
+  limitMs = 15_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const value = await check();
@@ -141,15 +165,34 @@ export function startHost(
 ): Promise<HostProcess> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', ...args, '--nats', nats, '--lattice', lattice, '--host-id', id, '--port', '0', '--threads', '1'],
+    [
+      CLI,
+      'serve',
+      ...args,
+      '--nats',
+      nats,
+      '--lattice',
+      lattice,
+      '--host-id',
+      id,
+      '--port',
+      '0',
+      '--threads',
+      '1',
+    ],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logs: Record<string, unknown>[] = [];
   let stderr = '';
   let buffered = '';
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('close', (code) => resolve(code)),
+  );
   return new Promise((resolve, reject) => {
-    const guard = setTimeout(() => reject(new Error(`host ${id} did not start: ${stderr}`)), 30_000);
+    const guard = setTimeout(
+      () => reject(new Error(`host ${id} did not start: ${stderr}`)),
+      30_000,
+    );
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk;

@@ -83,7 +83,11 @@ Examples:
   $ wasmtube call examples/filters.wasm grayscale --image cat.png --out gray.png
   $ wasmtube call echo echo --data '{"a":1}' --nats nats://127.0.0.1:4222   # <file> is a module of the lattice`,
     )
-    .option('--retry <n>', 'with --nats: run again on another host if the host is lost', nonNegativeInteger)
+    .option(
+      '--retry <n>',
+      'with --nats: run again on another host if the host is lost',
+      nonNegativeInteger,
+    )
     .action(async (file: string, fn: string, flags: CallFlags) => {
       await runCall(file, fn, flags);
     });

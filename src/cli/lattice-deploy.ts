@@ -23,12 +23,18 @@ export interface LatticeDeployFlags extends LatticeFlags {
 export async function latticeDeploy(file: string, flags: LatticeDeployFlags): Promise<void> {
   const name = flags.name ?? basename(file, extname(file));
   const bytes = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-    throw new WasmFileNotFoundError(`Cannot read ${file}: ${error.message}`, { cause: error, details: { path: file } });
+    throw new WasmFileNotFoundError(`Cannot read ${file}: ${error.message}`, {
+      cause: error,
+      details: { path: file },
+    });
   });
   const sidecarPath = flags.sidecar ?? file.replace(/\.wasm$/i, '') + '.json';
   const sidecarText = await readFile(sidecarPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (flags.sidecar === undefined && error.code === 'ENOENT') return undefined;
-    throw new InputFileError(`Cannot read ${sidecarPath}: ${error.message}`, { cause: error, details: { path: sidecarPath } });
+    throw new InputFileError(`Cannot read ${sidecarPath}: ${error.message}`, {
+      cause: error,
+      details: { path: sidecarPath },
+    });
   });
   const settings = sidecarText === undefined ? {} : parseSidecar(sidecarText, sidecarPath);
   const lattice = await Lattice.connect(latticeOptions(flags));
@@ -53,7 +59,9 @@ export async function latticeUndeploy(name: string, flags: LatticeDeployFlags): 
   try {
     const result = await lattice.undeploy(name, { onReport: (report) => printReport(report) });
     if (result === undefined) {
-      throw new InvalidArgumentError(`No module "${name}" is deployed in lattice "${lattice.name}".`);
+      throw new InvalidArgumentError(
+        `No module "${name}" is deployed in lattice "${lattice.name}".`,
+      );
     }
     process.stdout.write(`${name} undeployed from ${result.hosts.length} host(s)\n`);
   } finally {
@@ -62,14 +70,18 @@ export async function latticeUndeploy(name: string, flags: LatticeDeployFlags): 
 }
 
 function printReport(report: HostDeployReport): void {
-  const what = report.error ? `${report.outcome}: ${report.error.code}: ${report.error.message}` : report.outcome;
+  const what = report.error
+    ? `${report.outcome}: ${report.error.code}: ${report.error.message}`
+    : report.outcome;
   process.stdout.write(`  ${report.host}: ${report.module} v${report.version} ${what}\n`);
 }
 
 /** Says that a command needs a lattice (until the gateway form of the command is merged). */
 function requireNats(flags: LatticeFlags, command: string): void {
   if (flags.nats === undefined) {
-    throw new InvalidArgumentError(`${command} needs --nats <urls> (or NATS_URL) naming the lattice's NATS servers.`);
+    throw new InvalidArgumentError(
+      `${command} needs --nats <urls> (or NATS_URL) naming the lattice's NATS servers.`,
+    );
   }
 }
 

@@ -23,7 +23,9 @@ export interface LatticeFlags {
 export function addLatticeFlags(command: Command): Command {
   return command
     .addOption(
-      new Option('--nats <urls>', 'join the lattice on these NATS servers (comma-separated)').env('NATS_URL'),
+      new Option('--nats <urls>', 'join the lattice on these NATS servers (comma-separated)').env(
+        'NATS_URL',
+      ),
     )
     .addOption(
       new Option('--lattice <name>', 'lattice name (prefixes every subject and bucket)')
@@ -38,7 +40,10 @@ export function addLatticeFlags(command: Command): Command {
     .addOption(new Option('--nats-cert <file>', 'TLS: client certificate').env('NATS_CERT'))
     .addOption(new Option('--nats-key <file>', 'TLS: client key').env('NATS_KEY'))
     .addOption(
-      new Option('--ack-timeout-ms <ms>', 'a host that does not acknowledge a call this fast is lost')
+      new Option(
+        '--ack-timeout-ms <ms>',
+        'a host that does not acknowledge a call this fast is lost',
+      )
         .argParser(positiveInteger)
         .env('WASMTUBE_ACK_TIMEOUT_MS'),
     );

@@ -6,13 +6,17 @@ import { addLatticeFlags, latticeOptions, type LatticeFlags } from './lattice-fl
 /** `wasmtube hosts --nats <urls>`: the lattice's hosts, their modules, versions, threads, load. */
 export function hostsCommand(): Command {
   const command = new Command('hosts')
-    .description("List a lattice's hosts: their modules and versions, threads, load, last heartbeat.")
+    .description(
+      "List a lattice's hosts: their modules and versions, threads, load, last heartbeat.",
+    )
     .option('--json', 'print the statuses as JSON')
     .action(async (flags: LatticeFlags & { json?: boolean }) => {
       const lattice = await Lattice.connect(latticeOptions(flags));
       try {
         const hosts = await lattice.hosts();
-        process.stdout.write(flags.json ? `${JSON.stringify(hosts, null, 2)}\n` : table(hosts, lattice.name));
+        process.stdout.write(
+          flags.json ? `${JSON.stringify(hosts, null, 2)}\n` : table(hosts, lattice.name),
+        );
       } finally {
         await lattice.close();
       }

@@ -28,14 +28,22 @@ export async function runLatticeServe(
   dir: string | undefined,
   flags: HostFlags,
   gatewayOptions: GatewayOptions & ListenOptions,
-  untilSignal: (leave: (timeoutMs: number) => Promise<void>, log: { info: (o: object, m: string) => void }) => Promise<void>,
+  untilSignal: (
+    leave: (timeoutMs: number) => Promise<void>,
+    log: { info: (o: object, m: string) => void },
+  ) => Promise<void>,
 ): Promise<void> {
   const hostId = flags.hostId ?? `${hostname().replace(/[^A-Za-z0-9_-]/g, '-')}-${process.pid}`;
   if (!LATTICE_NAME.test(hostId)) {
-    throw new InvalidArgumentError(`--host-id must match ${LATTICE_NAME}, got ${JSON.stringify(hostId)}.`);
+    throw new InvalidArgumentError(
+      `--host-id must match ${LATTICE_NAME}, got ${JSON.stringify(hostId)}.`,
+    );
   }
   const options = latticeOptions(flags);
-  const placed = flags.modules === undefined ? undefined : new Set(flags.modules.split(',').map((m) => m.trim()));
+  const placed =
+    flags.modules === undefined
+      ? undefined
+      : new Set(flags.modules.split(',').map((m) => m.trim()));
   // Unreachable NATS fails here, before anything else starts (exit code 4).
   const nc = await connectNats({ ...options, name: `wasmtube host ${hostId}` });
   const folder = await mkdtemp(join(tmpdir(), 'wasmtube-host-'));
@@ -58,7 +66,9 @@ export async function runLatticeServe(
     });
     gateway.useLattice(new GatewayMember(lattice, host));
     lattice.on('connection', (connected) =>
-      connected ? log.info('NATS connection back') : log.warn('NATS connection lost: lattice calls fail until it is back'),
+      connected
+        ? log.info('NATS connection back')
+        : log.warn('NATS connection lost: lattice calls fail until it is back'),
     );
     const source = dir === undefined ? undefined : new SourceFolder(resolve(dir), lattice, log);
     await gateway.listen({ host: listenHost, port });

@@ -32,7 +32,10 @@ export function serveCommand(): Command {
       'Serve every .wasm module in a folder over HTTP (POST /functions/:module/:function), ' +
         'deploying, reloading and undeploying as files change, until SIGINT or SIGTERM.',
     )
-    .argument('[dir]', 'the deploy folder (default: .); with --nats, a deploy source for the lattice')
+    .argument(
+      '[dir]',
+      'the deploy folder (default: .); with --nats, a deploy source for the lattice',
+    )
     .option('--host <host>', 'address to bind (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: a free one)', port, 3000)
     .option('--threads <n>', 'threads per module', positiveInteger, d.threads)
@@ -86,8 +89,14 @@ Example:
   $ wasmtube serve examples --port 3000
   $ curl -X POST localhost:3000/functions/echo/echo -H 'Content-Type: application/json' -d '{"a":1}'`,
     )
-    .option('--modules <names>', 'with --nats: serve only these modules of the lattice (comma-separated)')
-    .option('--host-id <id>', 'with --nats: this host\'s id in the lattice (default: <hostname>-<pid>)')
+    .option(
+      '--modules <names>',
+      'with --nats: serve only these modules of the lattice (comma-separated)',
+    )
+    .option(
+      '--host-id <id>',
+      "with --nats: this host's id in the lattice (default: <hostname>-<pid>)",
+    )
     .action(async (dir: string | undefined, flags: ServeFlags) => {
       await runServe(dir, flags);
     });
@@ -131,7 +140,11 @@ function untilSignal(
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       const force = (again: NodeJS.Signals) => {
-        (log.warn ?? log.info).call(log, { signal: again }, 'second signal: exiting without draining');
+        (log.warn ?? log.info).call(
+          log,
+          { signal: again },
+          'second signal: exiting without draining',
+        );
         process.exit(EXIT.FORCED);
       };
       process.once('SIGINT', force);

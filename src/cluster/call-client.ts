@@ -206,7 +206,10 @@ export class CallClient {
       this.#attempts.set(id, attempt);
       signal?.addEventListener('abort', onAbort, { once: true });
       wire.headers.set(H.ackBy, String(Date.now() + ackTimeoutMs));
-      this.#nc.publish(subject, wire.body, { reply: `${this.#inbox}.${id}`, headers: wire.headers });
+      this.#nc.publish(subject, wire.body, {
+        reply: `${this.#inbox}.${id}`,
+        headers: wire.headers,
+      });
     });
   }
 
@@ -279,8 +282,9 @@ function notFound(module: string): Error {
 
 function noHostLeft(module: string, tried: ReadonlySet<string>): Error {
   return new HostLostError(
-    `No host serving "${module}" acknowledged the call (tried: ${[...tried].join(', ') || 'the ' +
-      'queue group'}); hosts may be frozen or cut off from NATS.`,
+    `No host serving "${module}" acknowledged the call (tried: ${
+      [...tried].join(', ') || 'the ' + 'queue group'
+    }); hosts may be frozen or cut off from NATS.`,
     { details: { module, tried: [...tried] } },
   );
 }

@@ -30,10 +30,7 @@ export const LatticeUnavailableError = defineClusterError(
  */
 export const HostLostError = defineClusterError('ERR_HOST_LOST', 'HostLostError');
 /** A deploy was refused by at least one host; `details.hosts` has each host's reason. */
-export const DeployRejectedError = defineClusterError(
-  'ERR_DEPLOY_REJECTED',
-  'DeployRejectedError',
-);
+export const DeployRejectedError = defineClusterError('ERR_DEPLOY_REJECTED', 'DeployRejectedError');
 /** Not every live host reported serving a deployed version within the deploy's `timeoutMs`. */
 export const DeployTimeoutError = defineClusterError('ERR_DEPLOY_TIMEOUT', 'DeployTimeoutError');
 /** No job has that id (never enqueued, or expired from the job bucket). */

@@ -59,7 +59,12 @@ export class DeployWaiter {
           resolve({ module: record.name, version: record.version, hash: record.hash, hosts });
         }
       };
-      const onAbort = () => done(new AbortError('The deploy was aborted while waiting for hosts.', { cause: signal!.reason }));
+      const onAbort = () =>
+        done(
+          new AbortError('The deploy was aborted while waiting for hosts.', {
+            cause: signal!.reason,
+          }),
+        );
       const timer = setTimeout(() => {
         const reported = mine();
         const missing = [...this.#live].filter((h) => !reported.has(h));

@@ -46,7 +46,12 @@ export class GatewayMember implements GatewayLattice {
     };
   }
 
-  enqueue(module: string, fn: string, input: CallInput, options: { returns: string }): Promise<string> {
+  enqueue(
+    module: string,
+    fn: string,
+    input: CallInput,
+    options: { returns: string },
+  ): Promise<string> {
     return this.#lattice.enqueue(module, fn, input, { returns: options.returns as 'json' });
   }
 

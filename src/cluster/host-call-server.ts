@@ -3,7 +3,14 @@ import { ModuleNotFoundError } from '../server/gateway-errors.js';
 import { servingWorker } from '../server/module-lookup.js';
 import type { ModuleRegistry } from '../server/module-registry.js';
 import type { CallInput, ResultKind } from '../types.js';
-import { decodeCall, encodeAck, encodeError, encodeResult, H, type WireMessage } from './call-codec.js';
+import {
+  decodeCall,
+  encodeAck,
+  encodeError,
+  encodeResult,
+  H,
+  type WireMessage,
+} from './call-codec.js';
 import type { PayloadStore } from './payload-store.js';
 
 /**
@@ -52,10 +59,15 @@ export class HostCallServer {
     if (Date.now() > ackBy) return;
     const record = this.#modules.get(module);
     if (record?.state !== 'serving') {
-      this.#send(msg.reply, encodeError(new ModuleNotFoundError(
-        `Host ${this.#hostId} does not serve a module "${module}".`,
-        { details: { module, host: this.#hostId } },
-      ), this.#hostId));
+      this.#send(
+        msg.reply,
+        encodeError(
+          new ModuleNotFoundError(`Host ${this.#hostId} does not serve a module "${module}".`, {
+            details: { module, host: this.#hostId },
+          }),
+          this.#hostId,
+        ),
+      );
       return;
     }
     this.#inFlight++;
@@ -71,11 +83,16 @@ export class HostCallServer {
       });
       const served = current ?? record;
       const hash = served.hashOf(served.versionOf(info.version));
-      const answer = await encodeResult(result, returns, {
-        host: this.#hostId,
-        version: this.#latticeVersion(module, hash),
-        hash,
-      }, this.#payloads);
+      const answer = await encodeResult(
+        result,
+        returns,
+        {
+          host: this.#hostId,
+          version: this.#latticeVersion(module, hash),
+          hash,
+        },
+        this.#payloads,
+      );
       this.#send(msg.reply, answer);
       this.#served++;
     } catch (error) {

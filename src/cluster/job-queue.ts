@@ -1,5 +1,11 @@
 import { nuid, type NatsConnection } from '@nats-io/nats-core';
-import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  type JetStreamClient,
+} from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { CallInput } from '../types.js';
 import { encodeCall } from './call-codec.js';
@@ -37,7 +43,12 @@ export class JobQueue {
   readonly #states: KV;
   readonly #payloads: PayloadStore;
 
-  private constructor(js: JetStreamClient, names: LatticeNames, states: KV, payloads: PayloadStore) {
+  private constructor(
+    js: JetStreamClient,
+    names: LatticeNames,
+    states: KV,
+    payloads: PayloadStore,
+  ) {
     this.#js = js;
     this.#names = names;
     this.#states = states;
@@ -53,16 +64,33 @@ export class JobQueue {
   ): Promise<JobQueue> {
     const jsm = await jetstreamManager(nc);
     const stream = names.jobStream;
-    const exists = await jsm.streams.info(stream).then(() => true, () => false);
+    const exists = await jsm.streams.info(stream).then(
+      () => true,
+      () => false,
+    );
     if (!exists) {
       await jsm.streams
-        .add({ name: stream, subjects: [names.jobs], retention: RetentionPolicy.Workqueue, num_replicas: replicas })
+        .add({
+          name: stream,
+          subjects: [names.jobs],
+          retention: RetentionPolicy.Workqueue,
+          num_replicas: replicas,
+        })
         .catch(async (error: unknown) => {
           // Another member created it at the same moment.
-          if (!(await jsm.streams.info(stream).then(() => true, () => false))) throw error;
+          if (
+            !(await jsm.streams.info(stream).then(
+              () => true,
+              () => false,
+            ))
+          )
+            throw error;
         });
     }
-    const consumer = await jsm.consumers.info(stream, JOB_CONSUMER).then(() => true, () => false);
+    const consumer = await jsm.consumers.info(stream, JOB_CONSUMER).then(
+      () => true,
+      () => false,
+    );
     if (!consumer) {
       await jsm.consumers
         .add(stream, {
@@ -72,7 +100,13 @@ export class JobQueue {
           max_ack_pending: 10_000,
         })
         .catch(async (error: unknown) => {
-          if (!(await jsm.consumers.info(stream, JOB_CONSUMER).then(() => true, () => false))) throw error;
+          if (
+            !(await jsm.consumers.info(stream, JOB_CONSUMER).then(
+              () => true,
+              () => false,
+            ))
+          )
+            throw error;
         });
     }
     const states = await new Kvm(nc).create(names.jobBucket, { replicas, ttl: DAY_MS });
@@ -84,16 +118,33 @@ export class JobQueue {
     return this.#js;
   }
 
-  async enqueue(module: string, fn: string, input: CallInput, options: EnqueueOptions): Promise<string> {
+  async enqueue(
+    module: string,
+    fn: string,
+    input: CallInput,
+    options: EnqueueOptions,
+  ): Promise<string> {
     const id = nuid.next();
     const maxAttempts = options.maxAttempts ?? 3;
     const wire = await encodeCall(fn, input, options, this.#payloads);
     wire.headers.set(JOB_ID, id);
     wire.headers.set(JOB_MAX_ATTEMPTS, String(maxAttempts));
     const now = new Date().toISOString();
-    await this.write({ id, state: 'queued', module, fn, attempts: 0, maxAttempts, createdAt: now, updatedAt: now });
+    await this.write({
+      id,
+      state: 'queued',
+      module,
+      fn,
+      attempts: 0,
+      maxAttempts,
+      createdAt: now,
+      updatedAt: now,
+    });
     // msgID: a publish retried after a lost acknowledgement is not queued twice.
-    await this.#js.publish(this.#names.job(module), wire.body, { msgID: id, headers: wire.headers });
+    await this.#js.publish(this.#names.job(module), wire.body, {
+      msgID: id,
+      headers: wire.headers,
+    });
     return id;
   }
 
@@ -101,8 +152,16 @@ export class JobQueue {
   async state(id: string): Promise<JobState> {
     const stored = await this.read(id);
     const { returns, resultRef, ...state } = stored;
-    if (state.state === 'done' && returns !== undefined && returns !== 'json' && returns !== 'msgpack') {
-      const bytes = resultRef === undefined ? Buffer.from(String(state.result ?? ''), 'base64') : await this.#payloads.get(resultRef);
+    if (
+      state.state === 'done' &&
+      returns !== undefined &&
+      returns !== 'json' &&
+      returns !== 'msgpack'
+    ) {
+      const bytes =
+        resultRef === undefined
+          ? Buffer.from(String(state.result ?? ''), 'base64')
+          : await this.#payloads.get(resultRef);
       state.result = bytes === undefined ? undefined : Buffer.from(bytes);
     }
     return state;
@@ -110,11 +169,15 @@ export class JobQueue {
 
   /** The stored state of a job. */
   async read(id: string): Promise<StoredJob> {
-    const entry = typeof id === 'string' && /^[A-Za-z0-9]+$/.test(id) ? await this.#states.get(id) : null;
+    const entry =
+      typeof id === 'string' && /^[A-Za-z0-9]+$/.test(id) ? await this.#states.get(id) : null;
     if (entry?.operation !== 'PUT') {
-      throw new JobNotFoundError(`No job has the id ${JSON.stringify(id)} (jobs are kept for a day).`, {
-        details: { id },
-      });
+      throw new JobNotFoundError(
+        `No job has the id ${JSON.stringify(id)} (jobs are kept for a day).`,
+        {
+          details: { id },
+        },
+      );
     }
     return entry.json<StoredJob>();
   }

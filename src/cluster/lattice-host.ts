@@ -127,7 +127,10 @@ export class LatticeHost {
     );
     this.#heartbeat = setInterval(() => this.#beat(), this.#parts.heartbeatMs).unref();
     this.#beat();
-    log.info({ host: hostId, lattice: names.lattice, modules: records.length }, 'joined the lattice');
+    log.info(
+      { host: hostId, lattice: names.lattice, modules: records.length },
+      'joined the lattice',
+    );
   }
 
   /** This host's status, as heartbeats and `hosts()` show it. */

@@ -29,8 +29,9 @@ export interface LatticeOptions extends NatsConnectOptions {
 }
 
 /** Per-call options of {@link Lattice.callFunction}: those of `Worker.callFunction`, plus one. */
-export interface LatticeCallOptions<R extends ResultKind = ResultKind>
-  extends WorkerCallOptions<R> {
+export interface LatticeCallOptions<
+  R extends ResultKind = ResultKind,
+> extends WorkerCallOptions<R> {
   /** Overrides the lattice's `ackTimeoutMs` for this call. */
   ackTimeoutMs?: number;
 }
@@ -51,10 +52,30 @@ export interface LatticeCallInfo {
  * type follows the input and `options.returns`.
  */
 export interface LatticeCallFunction<Options extends CallOptions = LatticeCallOptions> {
-  (module: string, fn: string, input: BytesInput, options?: Options & CallOptions<'bytes'>): Promise<Buffer>;
-  <T = unknown>(module: string, fn: string, input: CallInput, options?: Options & CallOptions<'json'>): Promise<T>;
-  (module: string, fn: string, input: CallInput, options: Options & CallOptions<'bytes'>): Promise<Buffer>;
-  (module: string, fn: string, input: ImageInput, options: Options & CallOptions<'rgb'>): Promise<RgbImage>;
+  (
+    module: string,
+    fn: string,
+    input: BytesInput,
+    options?: Options & CallOptions<'bytes'>,
+  ): Promise<Buffer>;
+  <T = unknown>(
+    module: string,
+    fn: string,
+    input: CallInput,
+    options?: Options & CallOptions<'json'>,
+  ): Promise<T>;
+  (
+    module: string,
+    fn: string,
+    input: CallInput,
+    options: Options & CallOptions<'bytes'>,
+  ): Promise<Buffer>;
+  (
+    module: string,
+    fn: string,
+    input: ImageInput,
+    options: Options & CallOptions<'rgb'>,
+  ): Promise<RgbImage>;
   (
     module: string,
     fn: string,

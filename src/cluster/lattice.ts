@@ -146,7 +146,15 @@ export class Lattice extends EventEmitter<LatticeEvents> {
     ]);
     const payloads = new PayloadStore(payloadBucket, nc.info?.max_payload ?? 1024 * 1024);
     const jobs = await JobQueue.open(nc, names, replicas, payloads);
-    const lattice = new Lattice({ nc, names, store, payloads, jobs, options: checked, ownsConnection });
+    const lattice = new Lattice({
+      nc,
+      names,
+      store,
+      payloads,
+      jobs,
+      options: checked,
+      ownsConnection,
+    });
     for (const status of await lattice.#discover()) lattice.#table.heard(status);
     return lattice;
   }
@@ -193,7 +201,11 @@ export class Lattice extends EventEmitter<LatticeEvents> {
    * that was live reports serving the new version (or rejecting it).
    * @throws `ERR_DEPLOY_REJECTED` (a host refused it; `details.hosts`), `ERR_DEPLOY_TIMEOUT`
    */
-  async deploy(name: string, bytes: Uint8Array, options: DeployOptions = {}): Promise<DeployResult> {
+  async deploy(
+    name: string,
+    bytes: Uint8Array,
+    options: DeployOptions = {},
+  ): Promise<DeployResult> {
     checkModuleName(name);
     if (!(bytes instanceof Uint8Array) || bytes.byteLength === 0) {
       throw new InvalidArgumentError('bytes must be the module as a non-empty Uint8Array.');
@@ -213,7 +225,10 @@ export class Lattice extends EventEmitter<LatticeEvents> {
    * Removes module `name` from every host (their calls in flight finish). Resolves with
    * `undefined` when it was not deployed.
    */
-  async undeploy(name: string, options: Omit<DeployOptions, 'settings'> = {}): Promise<DeployResult | undefined> {
+  async undeploy(
+    name: string,
+    options: Omit<DeployOptions, 'settings'> = {},
+  ): Promise<DeployResult | undefined> {
     checkModuleName(name);
     this.#checkOpen();
     const waiter = await this.#deployWaiter(name, options);
@@ -243,7 +258,12 @@ export class Lattice extends EventEmitter<LatticeEvents> {
    * Queues a durable job: it runs once on some host (at least once if a host dies during it),
    * with up to `maxAttempts` attempts. Resolves with the job's id for {@link job}.
    */
-  async enqueue(module: string, fn: string, input: CallInput, options: EnqueueOptions = {}): Promise<string> {
+  async enqueue(
+    module: string,
+    fn: string,
+    input: CallInput,
+    options: EnqueueOptions = {},
+  ): Promise<string> {
     checkModuleName(module);
     this.#checkOpen();
     return this.#jobs.enqueue(module, fn, input, options);
@@ -331,7 +351,9 @@ export class Lattice extends EventEmitter<LatticeEvents> {
   }
 }
 
-function checkLatticeOptions(options: LatticeOptions): Required<Pick<LatticeOptions, 'name' | 'ackTimeoutMs' | 'heartbeatMs' | 'replicas'>> {
+function checkLatticeOptions(
+  options: LatticeOptions,
+): Required<Pick<LatticeOptions, 'name' | 'ackTimeoutMs' | 'heartbeatMs' | 'replicas'>> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options must be an object.');
   }
@@ -344,7 +366,9 @@ function checkLatticeOptions(options: LatticeOptions): Required<Pick<LatticeOpti
   const positive = (key: 'ackTimeoutMs' | 'heartbeatMs' | 'replicas', fallback: number) => {
     const value = options[key] ?? fallback;
     if (!Number.isInteger(value) || value < 1) {
-      throw new InvalidArgumentError(`options.${key} must be a positive integer, got ${String(value)}.`);
+      throw new InvalidArgumentError(
+        `options.${key} must be a positive integer, got ${String(value)}.`,
+      );
     }
     return value;
   };

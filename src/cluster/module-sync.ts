@@ -52,9 +52,11 @@ export class ModuleSync {
   /** Applies `record` after any apply of the same module still running. */
   apply(record: DeployRecord): Promise<void> {
     const previous = this.#chains.get(record.name) ?? Promise.resolve();
-    const next = previous.then(() => this.#apply(record)).catch((error: unknown) =>
-      this.#log.error({ err: error, module: record.name }, 'applying a lattice deploy failed'),
-    );
+    const next = previous
+      .then(() => this.#apply(record))
+      .catch((error: unknown) =>
+        this.#log.error({ err: error, module: record.name }, 'applying a lattice deploy failed'),
+      );
     this.#chains.set(record.name, next);
     return next;
   }

@@ -24,7 +24,9 @@ export class SourceFolder {
     this.#log = log;
     this.#watcher = new DeployFolderWatcher(folder, { stabilityMs: 50, debounceMs: 20 });
     this.#watcher.on('changed', (name) => void this.publish(name));
-    this.#watcher.on('error', (error) => log.error({ err: error }, 'watching the source folder failed'));
+    this.#watcher.on('error', (error) =>
+      log.error({ err: error }, 'watching the source folder failed'),
+    );
   }
 
   /** Deploys every module of the folder that the lattice lacks or has in another version. */
@@ -40,9 +42,11 @@ export class SourceFolder {
 
   /** Deploys (or undeploys) module `name` from the folder's files, one change at a time. */
   publish(name: string): Promise<void> {
-    this.#queue = this.#queue.then(() => this.#publish(name)).catch((error: unknown) =>
-      this.#log.error({ err: error, module: name }, 'deploying from the source folder failed'),
-    );
+    this.#queue = this.#queue
+      .then(() => this.#publish(name))
+      .catch((error: unknown) =>
+        this.#log.error({ err: error, module: name }, 'deploying from the source folder failed'),
+      );
     return this.#queue;
   }
 
@@ -55,7 +59,10 @@ export class SourceFolder {
       return;
     }
     const settings = await readModuleSettings(this.#folder, name, {});
-    if (current?.hash === sha256(bytes) && JSON.stringify(current.settings) === JSON.stringify(settings)) {
+    if (
+      current?.hash === sha256(bytes) &&
+      JSON.stringify(current.settings) === JSON.stringify(settings)
+    ) {
       return;
     }
     const result = await this.#lattice.deploy(name, bytes, { settings });

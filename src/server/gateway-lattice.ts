@@ -36,7 +36,12 @@ export interface GatewayLattice {
   ): Promise<LatticeServed>;
   health(): LatticeHealth;
   /** Queues a durable job; resolves with its id. */
-  enqueue(module: string, fn: string, input: CallInput, options: { returns: ResponseFormat }): Promise<string>;
+  enqueue(
+    module: string,
+    fn: string,
+    input: CallInput,
+    options: { returns: ResponseFormat },
+  ): Promise<string>;
   /** A job's state (its result as JSON, or base64 for bytes). */
   job(id: string): Promise<unknown>;
 }

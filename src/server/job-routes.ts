@@ -9,11 +9,16 @@ import { checkModuleName } from './safe-path.js';
  * input, as for a call); `GET /jobs/:id` → its state and, once done, its result. Only in a
  * lattice (`wasmtube serve --nats`); otherwise 404.
  */
-export function registerJobRoutes(app: FastifyInstance, lattice: () => GatewayLattice | undefined): void {
+export function registerJobRoutes(
+  app: FastifyInstance,
+  lattice: () => GatewayLattice | undefined,
+): void {
   const need = (): GatewayLattice => {
     const current = lattice();
     if (!current) {
-      throw new RouteNotFoundError('Jobs need a gateway in a lattice: start it with wasmtube serve --nats <url>.');
+      throw new RouteNotFoundError(
+        'Jobs need a gateway in a lattice: start it with wasmtube serve --nats <url>.',
+      );
     }
     return current;
   };
@@ -32,5 +37,7 @@ export function registerJobRoutes(app: FastifyInstance, lattice: () => GatewayLa
       return reply.code(202).header('location', `/jobs/${id}`).send({ id, state: 'queued' });
     },
   );
-  app.get<{ Params: { id: string } }>('/jobs/:id', async (request) => need().job(request.params.id));
+  app.get<{ Params: { id: string } }>('/jobs/:id', async (request) =>
+    need().job(request.params.id),
+  );
 }

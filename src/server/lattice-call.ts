@@ -9,7 +9,10 @@ import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
  * no host serves: 404 `ERR_MODULE_NOT_FOUND`).
  */
 export async function answerFromLattice(
-  request: FastifyRequest<{ Params: { module: string; fn: string }; Querystring: Record<string, unknown> }>,
+  request: FastifyRequest<{
+    Params: { module: string; fn: string };
+    Querystring: Record<string, unknown>;
+  }>,
   reply: FastifyReply,
   lattice: GatewayLattice,
 ): Promise<FastifyReply> {
@@ -23,11 +26,15 @@ export async function answerFromLattice(
   });
   const controller = new AbortController();
   const onClose = () => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('the client closed the connection'));
+    if (!reply.raw.writableFinished)
+      controller.abort(new Error('the client closed the connection'));
   };
   reply.raw.once('close', onClose);
   try {
-    const served = await lattice.callFunction(module, fn, input, { returns, signal: controller.signal });
+    const served = await lattice.callFunction(module, fn, input, {
+      returns,
+      signal: controller.signal,
+    });
     reply
       .header('x-wasmtube-module', module)
       .header('x-wasmtube-version', String(served.version))
