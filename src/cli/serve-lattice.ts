@@ -62,6 +62,8 @@ export async function runLatticeServe(
       heartbeatMs: 1000,
       replicas: 1,
       url: () => gateway.url,
+      jobCall: (module, fn, input, callOptions) =>
+        lattice.callFunction(module, fn, input, callOptions),
       ...(placed ? { places: (module: string) => placed.has(module) } : {}),
     });
     gateway.useLattice(new GatewayMember(lattice, host));

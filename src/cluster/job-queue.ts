@@ -19,8 +19,6 @@ export const JOB_ID = 'wt-job-id';
 export const JOB_MAX_ATTEMPTS = 'wt-job-max-attempts';
 /** The durable consumer every host pulls jobs from. */
 export const JOB_CONSUMER = 'hosts';
-/** How long a host may hold a job without saying it still works on it, before redelivery. */
-export const JOB_ACK_WAIT_MS = 10_000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -61,6 +59,7 @@ export class JobQueue {
     names: LatticeNames,
     replicas: number,
     payloads: PayloadStore,
+    ackWaitMs = 10_000,
   ): Promise<JobQueue> {
     const jsm = await jetstreamManager(nc);
     const stream = names.jobStream;
@@ -96,7 +95,8 @@ export class JobQueue {
         .add(stream, {
           durable_name: JOB_CONSUMER,
           ack_policy: AckPolicy.Explicit,
-          ack_wait: JOB_ACK_WAIT_MS * 1e6,
+          // A host that dies mid-job stops extending its claim: redelivered after this.
+          ack_wait: ackWaitMs * 1e6,
           max_ack_pending: 10_000,
         })
         .catch(async (error: unknown) => {

@@ -4,6 +4,8 @@ import { Objm } from '@nats-io/obj';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ModuleRegistry } from '../server/module-registry.js';
 import { HostCallServer } from './host-call-server.js';
+import { JobQueue } from './job-queue.js';
+import { JobRunner, type JobCall } from './job-runner.js';
 import type { HostModule, HostStatus } from './host-status.js';
 import type { HostDeployReport } from './lattice-types.js';
 import { ModuleStore, recordOf } from './module-store.js';
@@ -25,6 +27,10 @@ export interface LatticeHostParts {
   replicas: number;
   /** Which modules this host serves (`serve --modules`); default: all. */
   places?: (module: string) => boolean;
+  /** Runs a job's call (through the lattice); no jobs are taken without it. */
+  jobCall?: JobCall;
+  /** Jobs this host runs at once. Default: 8. */
+  jobConcurrency?: number;
   /** The gateway's URL, shown by `hosts()`. */
   url?: () => string | undefined;
 }
@@ -48,9 +54,27 @@ export class LatticeHost {
   /** False while the current versions load: no calls are taken before. */
   #joined = false;
   #stopWatch: (() => void) | undefined;
+  readonly #jobs: JobRunner | undefined;
 
-  private constructor(parts: LatticeHostParts, store: ModuleStore, payloads: PayloadStore) {
+  private constructor(
+    parts: LatticeHostParts,
+    store: ModuleStore,
+    payloads: PayloadStore,
+    jobs: JobQueue | undefined,
+  ) {
     this.#parts = parts;
+    this.#jobs =
+      jobs && parts.jobCall
+        ? new JobRunner({
+            queue: jobs,
+            names: parts.names,
+            hostId: parts.hostId,
+            call: parts.jobCall,
+            payloads,
+            log: parts.log,
+            concurrency: parts.jobConcurrency ?? 8,
+          })
+        : undefined;
     this.#store = store;
     this.#sync = new ModuleSync({
       store,
@@ -78,7 +102,8 @@ export class LatticeHost {
       new Objm(nc).create(names.payloadBucket, { replicas, ttl: 24 * 60 * 60 * 1e9 }),
     ]);
     const payloads = new PayloadStore(payloadBucket, nc.info?.max_payload ?? 1024 * 1024);
-    const host = new LatticeHost(parts, store, payloads);
+    const jobs = parts.jobCall ? await JobQueue.open(nc, names, replicas, payloads) : undefined;
+    const host = new LatticeHost(parts, store, payloads, jobs);
     await host.#start();
     return host;
   }
@@ -127,6 +152,7 @@ export class LatticeHost {
     );
     this.#heartbeat = setInterval(() => this.#beat(), this.#parts.heartbeatMs).unref();
     this.#beat();
+    await this.#jobs?.start();
     log.info(
       { host: hostId, lattice: names.lattice, modules: records.length },
       'joined the lattice',
@@ -179,7 +205,8 @@ export class LatticeHost {
     const [, discover, direct] = this.#subs;
     await Promise.all([...this.#moduleSubs.values(), discover!, direct!].map((s) => s.drain()));
     this.#moduleSubs.clear();
-    await this.#server.idle(timeoutMs);
+    // Jobs this host holds finish (or are redelivered elsewhere after it left).
+    await Promise.all([this.#server.idle(timeoutMs), this.#jobs?.stop(timeoutMs)]);
     nc.publish(names.bye(hostId), 'gone');
     await nc.flush().catch(() => undefined);
     log.info({ host: hostId }, 'left the lattice');

@@ -24,6 +24,11 @@ export interface LatticeOptions extends NatsConnectOptions {
   ackTimeoutMs?: number;
   /** Hosts send a heartbeat this often; three missed ones and a host is gone. Default: 1000. */
   heartbeatMs?: number;
+  /**
+   * How long a job whose host died waits before another host runs it, in ms (fixed when the
+   * lattice's job queue is first created). Default: 10000.
+   */
+  jobAckWaitMs?: number;
   /** JetStream replicas of the lattice's buckets and job stream (3 on a 3-node cluster). Default: 1. */
   replicas?: number;
 }

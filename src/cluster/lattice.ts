@@ -145,7 +145,7 @@ export class Lattice extends EventEmitter<LatticeEvents> {
       new Objm(nc).create(names.payloadBucket, { replicas, ttl: DAY_NS }),
     ]);
     const payloads = new PayloadStore(payloadBucket, nc.info?.max_payload ?? 1024 * 1024);
-    const jobs = await JobQueue.open(nc, names, replicas, payloads);
+    const jobs = await JobQueue.open(nc, names, replicas, payloads, checked.jobAckWaitMs);
     const lattice = new Lattice({
       nc,
       names,
@@ -353,7 +353,9 @@ export class Lattice extends EventEmitter<LatticeEvents> {
 
 function checkLatticeOptions(
   options: LatticeOptions,
-): Required<Pick<LatticeOptions, 'name' | 'ackTimeoutMs' | 'heartbeatMs' | 'replicas'>> {
+): Required<
+  Pick<LatticeOptions, 'name' | 'ackTimeoutMs' | 'heartbeatMs' | 'replicas' | 'jobAckWaitMs'>
+> {
   if (typeof options !== 'object' || options === null) {
     throw new InvalidArgumentError('options must be an object.');
   }
@@ -363,7 +365,10 @@ function checkLatticeOptions(
       `options.name must match ${LATTICE_NAME} (it becomes part of NATS subjects), got ${JSON.stringify(name)}.`,
     );
   }
-  const positive = (key: 'ackTimeoutMs' | 'heartbeatMs' | 'replicas', fallback: number) => {
+  const positive = (
+    key: 'ackTimeoutMs' | 'heartbeatMs' | 'replicas' | 'jobAckWaitMs',
+    fallback: number,
+  ) => {
     const value = options[key] ?? fallback;
     if (!Number.isInteger(value) || value < 1) {
       throw new InvalidArgumentError(
@@ -377,5 +382,6 @@ function checkLatticeOptions(
     ackTimeoutMs: positive('ackTimeoutMs', 250),
     heartbeatMs: positive('heartbeatMs', 1000),
     replicas: positive('replicas', 1),
+    jobAckWaitMs: positive('jobAckWaitMs', 10_000),
   };
 }
