@@ -3,6 +3,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { describe } from 'vitest';
 
 /** Whether nats-server can run here; under CI=true its absence fails the suite instead. */
@@ -100,11 +102,11 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A 3-node NATS cluster on loopback, each node with JetStream. */
+/** A 3-node NATS cluster on loopback, each node with JetStream; resolves once JetStream answers. */
 export async function startNatsCluster(): Promise<NatsProcess[]> {
   const routes = await Promise.all([freePort(), freePort(), freePort()]);
   const clientPorts = await Promise.all([freePort(), freePort(), freePort()]);
-  return Promise.all(
+  const nodes = await Promise.all(
     routes.map((port, i) =>
       startNats(
         [
@@ -124,6 +126,25 @@ export async function startNatsCluster(): Promise<NatsProcess[]> {
       ),
     ),
   );
+  // The nodes elect a JetStream leader first: until then its API times out.
+  const nc = await connect({ servers: nodes.map((n) => n.url) });
+  try {
+    await until(
+      'the cluster to elect a JetStream leader',
+      async () => {
+        try {
+          await (await jetstreamManager(nc, { timeout: 1000 })).getAccountInfo();
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      30_000,
+    );
+  } finally {
+    await nc.close();
+  }
+  return nodes;
 }
 
 /** Waits until `check` returns a truthy value, polling; fails with `what` after `limitMs`. */

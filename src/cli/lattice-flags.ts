@@ -14,6 +14,7 @@ export interface LatticeFlags {
   natsCert?: string;
   natsKey?: string;
   ackTimeoutMs?: number;
+  replicas?: number;
 }
 
 /**
@@ -41,6 +42,14 @@ export function addLatticeFlags(command: Command): Command {
     .addOption(new Option('--nats-key <file>', 'TLS: client key').env('NATS_KEY'))
     .addOption(
       new Option(
+        '--replicas <n>',
+        "JetStream replicas of the lattice's buckets (3 on a 3-node cluster)",
+      )
+        .argParser(positiveInteger)
+        .env('WASMTUBE_REPLICAS'),
+    )
+    .addOption(
+      new Option(
         '--ack-timeout-ms <ms>',
         'a host that does not acknowledge a call this fast is lost',
       )
@@ -63,5 +72,6 @@ export function latticeOptions(flags: LatticeFlags): LatticeOptions {
     ...(flags.natsCreds ? { credsFile: flags.natsCreds } : {}),
     ...(tls ? { tls } : {}),
     ...(flags.ackTimeoutMs !== undefined ? { ackTimeoutMs: flags.ackTimeoutMs } : {}),
+    ...(flags.replicas !== undefined ? { replicas: flags.replicas } : {}),
   };
 }

@@ -60,7 +60,7 @@ export async function runLatticeServe(
       folder,
       log,
       heartbeatMs: 1000,
-      replicas: 1,
+      replicas: options.replicas ?? 1,
       url: () => gateway.url,
       jobCall: (module, fn, input, callOptions) =>
         lattice.callFunction(module, fn, input, callOptions),
