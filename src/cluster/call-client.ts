@@ -206,6 +206,7 @@ export class CallClient {
       this.#attempts.set(id, attempt);
       signal?.addEventListener('abort', onAbort, { once: true });
       wire.headers.set(H.ackBy, String(Date.now() + ackTimeoutMs));
+      wire.headers.set(H.ackMs, String(ackTimeoutMs));
       this.#nc.publish(subject, wire.body, {
         reply: `${this.#inbox}.${id}`,
         headers: wire.headers,

@@ -26,6 +26,8 @@ export const H = {
   timeoutMs: 'wt-timeout-ms',
   /** Epoch ms after which a host must not start the call: its caller has moved on. */
   ackBy: 'wt-ack-by',
+  /** The caller's acknowledgement timeout, in ms (the host acknowledges well within it). */
+  ackMs: 'wt-ack-ms',
   ref: 'wt-ref',
   kind: 'wt-kind',
   host: 'wt-host',

@@ -71,7 +71,14 @@ export class HostCallServer {
       return;
     }
     this.#inFlight++;
-    this.#send(msg.reply, encodeAck(this.#hostId));
+    // A call answered within a fifth of the caller's ack timeout (20 ms at most) needs no
+    // acknowledgement: its result is one. Slower calls are acknowledged then.
+    const reply = msg.reply;
+    const ackMs = Number(msg.headers?.get(H.ackMs) || 250);
+    const ack = setTimeout(
+      () => this.#send(reply, encodeAck(this.#hostId)),
+      Math.min(20, ackMs / 5),
+    );
     try {
       const call = await decodeCall(msg.headers, msg.data, this.#payloads);
       const returns = call.returns ?? defaultReturns(call.input);
@@ -93,9 +100,11 @@ export class HostCallServer {
         },
         this.#payloads,
       );
+      clearTimeout(ack);
       this.#send(msg.reply, answer);
       this.#served++;
     } catch (error) {
+      clearTimeout(ack);
       this.#send(msg.reply, encodeError(error, this.#hostId));
     } finally {
       if (--this.#inFlight === 0) this.#idle?.();
