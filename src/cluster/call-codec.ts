@@ -24,6 +24,7 @@ export const H = {
   height: 'wt-height',
   returns: 'wt-returns',
   timeoutMs: 'wt-timeout-ms',
+  queueTimeoutMs: 'wt-queue-timeout-ms',
   /** Epoch ms after which a host must not start the call: its caller has moved on. */
   ackBy: 'wt-ack-by',
   /** The caller's acknowledgement timeout, in ms (the host acknowledges well within it). */
@@ -50,7 +51,7 @@ export interface WireMessage {
 export async function encodeCall(
   fn: string,
   input: CallInput,
-  options: { returns?: ResultKind; timeoutMs?: number },
+  options: { returns?: ResultKind; timeoutMs?: number; queueTimeoutMs?: number },
   payloads: PayloadStore,
 ): Promise<WireMessage> {
   const headers = natsHeaders();
@@ -79,6 +80,9 @@ export async function encodeCall(
   headers.set(H.input, kind);
   if (options.returns !== undefined) headers.set(H.returns, options.returns);
   if (options.timeoutMs !== undefined) headers.set(H.timeoutMs, String(options.timeoutMs));
+  if (options.queueTimeoutMs !== undefined) {
+    headers.set(H.queueTimeoutMs, String(options.queueTimeoutMs));
+  }
   return offload({ headers, body }, payloads);
 }
 
@@ -88,6 +92,7 @@ export interface DecodedCall {
   input: CallInput;
   returns: ResultKind | undefined;
   timeoutMs: number | undefined;
+  queueTimeoutMs: number | undefined;
 }
 
 /** The call in a message (its body fetched from the store if it was moved there). */
@@ -110,8 +115,13 @@ export async function decodeCall(
     const height = numberOf(get(H.height));
     input = width !== undefined ? { image: data, width, height } : { image: data };
   } else throw new InvalidArgumentError(`Unknown lattice input kind ${String(kind)}.`);
-  const timeout = numberOf(get(H.timeoutMs));
-  return { fn, input, returns: get(H.returns) as ResultKind | undefined, timeoutMs: timeout };
+  return {
+    fn,
+    input,
+    returns: get(H.returns) as ResultKind | undefined,
+    timeoutMs: numberOf(get(H.timeoutMs)),
+    queueTimeoutMs: numberOf(get(H.queueTimeoutMs)),
+  };
 }
 
 /** A host's answer that the call ran, with its result. */

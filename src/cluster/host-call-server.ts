@@ -87,6 +87,7 @@ export class HostCallServer {
       const { result, info } = await worker.callFunctionWithInfo(call.fn, call.input, {
         returns,
         ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
+        ...(call.queueTimeoutMs !== undefined ? { queueTimeoutMs: call.queueTimeoutMs } : {}),
       });
       const served = current ?? record;
       const hash = served.hashOf(served.versionOf(info.version));
