@@ -42,7 +42,13 @@ function program(): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
   const lattice = [deployCommand(), undeployCommand(), hostsCommand()];
-  for (const command of [callCommand(), serveCommand(), inspectCommand(), newCommand(), ...lattice]) {
+  for (const command of [
+    callCommand(),
+    serveCommand(),
+    inspectCommand(),
+    newCommand(),
+    ...lattice,
+  ]) {
     root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }
   return root;

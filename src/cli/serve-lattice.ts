@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GatewayMember, leaveLattice } from '../cluster/gateway-member.js';
@@ -9,6 +9,7 @@ import { SourceFolder } from '../cluster/source-folder.js';
 import { LATTICE_NAME, LatticeNames } from '../cluster/subjects.js';
 import { InvalidArgumentError } from '../errors.js';
 import { createGateway } from '../server/gateway.js';
+import { DeployFolderError } from '../server/gateway-errors.js';
 import type { GatewayOptions, ListenOptions } from '../server/gateway-options.js';
 import { latticeOptions, type LatticeFlags } from './lattice-flags.js';
 
@@ -37,6 +38,15 @@ export async function runLatticeServe(
   if (!LATTICE_NAME.test(hostId)) {
     throw new InvalidArgumentError(
       `--host-id must match ${LATTICE_NAME}, got ${JSON.stringify(hostId)}.`,
+    );
+  }
+  const source = dir === undefined ? undefined : resolve(dir);
+  if (source !== undefined && !(await stat(source).catch(() => undefined))?.isDirectory()) {
+    throw new DeployFolderError(
+      `The deploy folder ${source} does not exist or is not a directory.`,
+      {
+        details: { dir: source },
+      },
     );
   }
   const options = latticeOptions(flags);
@@ -72,11 +82,11 @@ export async function runLatticeServe(
         ? log.info('NATS connection back')
         : log.warn('NATS connection lost: lattice calls fail until it is back'),
     );
-    const source = dir === undefined ? undefined : new SourceFolder(resolve(dir), lattice, log);
+    const folderSource = source === undefined ? undefined : new SourceFolder(source, lattice, log);
     await gateway.listen({ host: listenHost, port });
-    await source?.start();
+    await folderSource?.start();
     await untilSignal(async (timeoutMs) => {
-      await source?.close();
+      await folderSource?.close();
       await leaveLattice({ host, gateway, lattice, nc, timeoutMs });
     }, log);
   } catch (error) {

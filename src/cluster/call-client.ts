@@ -94,7 +94,11 @@ export class CallClient {
     input: CallInput,
     options: LatticeCallOptions & { ackTimeoutMs: number },
   ): Promise<RemoteResult> {
-    options.signal?.throwIfAborted?.();
+    if (options.signal?.aborted) {
+      throw new AbortError('The lattice call was aborted before it was sent.', {
+        cause: options.signal.reason,
+      });
+    }
     const wire = await encodeCall(fn, input, options, this.#payloads);
     const ref = wire.headers.get(H.ref) || undefined;
     try {

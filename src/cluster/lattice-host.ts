@@ -239,7 +239,8 @@ export class LatticeHost {
 
   #beat(): void {
     const { nc, names, hostId } = this.#parts;
-    if (nc.isClosed() || this.#state !== 'serving') return;
+    // Not before it takes calls: a status naming its modules would draw calls to it.
+    if (nc.isClosed() || this.#state !== 'serving' || !this.#joined) return;
     nc.publish(names.heartbeat(hostId), JSON.stringify(this.status()));
   }
 }

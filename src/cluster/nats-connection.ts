@@ -56,6 +56,8 @@ export async function connectNats(options: NatsConnectOptions): Promise<NatsConn
       timeout: options.connectTimeoutMs ?? 5000,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      // Requests (liveness pings) do not capture a stack each.
+      noAsyncTraces: true,
       // A dead server is noticed within a few seconds rather than minutes.
       pingInterval: 2000,
       maxPingOut: 2,
