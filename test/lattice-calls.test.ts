@@ -148,6 +148,31 @@ describeWithNats('a lattice of hosts: calls, deploys, routing', () => {
     expect(answer.headers.get('x-wasmtube-module-hash')).toBe(v2.hash);
   });
 
+  it('a deploy a host rejects exits non-zero with its reason; the previous version keeps serving', async () => {
+    const before = (await lattice.hosts())
+      .find((h) => h.id === 'h1')!
+      .modules.find((m) => m.name === 'guest')!;
+    // echo.wasm lacks functions the running guest exports: every host refuses it.
+    const refused = await runCli([
+      'deploy',
+      ECHO,
+      '--name',
+      'guest',
+      '--nats',
+      nats,
+      '--lattice',
+      'calls',
+    ]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/ERR_DEPLOY_REJECTED/);
+    expect(refused.stdout.toString()).toMatch(/h1: guest v\d+ rejected: ERR_RELOAD_REJECTED/);
+    const after = (await lattice.hosts())
+      .find((h) => h.id === 'h1')!
+      .modules.find((m) => m.name === 'guest')!;
+    expect(after).toMatchObject({ version: before.version, hash: before.hash, state: 'serving' });
+    expect(await lattice.callFunction('guest', 'echo', { data: 3 })).toBe(3);
+  });
+
   it('wasmtube call --nats and hosts --nats; undeploy removes a module everywhere', async () => {
     const call = await runCli([
       'call',

@@ -33,11 +33,11 @@ describeWithNats('serve <dir> --nats: the folder deploys to the whole lattice', 
       // Same exports, other bytes (a custom section appended): a new version everywhere.
       const changed = Buffer.concat([ECHO, Buffer.from([0, 4, 3, 0x6e, 0x65, 0x77])]);
       writeFileSync(join(dir, 'echo.wasm'), changed);
-      const v2 = await until('the new version on both hosts', async () => {
+      await until('the new version on both hosts', async () => {
         const modules = await versionsOf();
-        return modules.length === 2 && modules.every((m) => m?.hash === sha(changed)) && modules;
+        return modules.length === 2 && modules.every((m) => m?.hash === sha(changed));
       });
-      expect(new Set(v2.map((m) => m!.version))).toEqual(new Set([2]));
+      expect(new Set((await versionsOf()).map((m) => m?.version))).toEqual(new Set([2]));
       unlinkSync(join(dir, 'echo.wasm'));
       await until('echo gone from both hosts', async () =>
         (await versionsOf()).every((m) => m === undefined),
