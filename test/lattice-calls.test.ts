@@ -73,6 +73,20 @@ describeWithNats('a lattice of hosts: calls, deploys, routing', () => {
     });
   });
 
+  it('an aborted call rejects with ERR_ABORTED at once, its cause the signal reason', async () => {
+    const controller = new AbortController();
+    const call = lattice.callFunction(
+      'guest',
+      'work',
+      { data: { rounds: 1_500_000_000 } },
+      {
+        signal: controller.signal,
+      },
+    );
+    setTimeout(() => controller.abort(new Error('enough')), 100);
+    await expect(call).rejects.toMatchObject({ code: 'ERR_ABORTED', cause: { message: 'enough' } });
+  });
+
   it('answers ERR_MODULE_NOT_FOUND at once for a module no host serves', async () => {
     const started = performance.now();
     await expect(lattice.callFunction('ghost', 'echo', { data: 1 })).rejects.toMatchObject({

@@ -89,7 +89,9 @@ export class ModuleSync {
     if (!versions) this.#versions.set(name, (versions = new Map()));
     versions.set(record.hash, version);
     // Written aside and renamed: the registry never reads a half-written file.
-    await writeFile(`${sidecar}.tmp`, JSON.stringify(record.settings));
+    // No rollback of its own unless the deploy asks for it: a host that restored the previous
+    // content by itself would serve another hash than the lattice's version.
+    await writeFile(`${sidecar}.tmp`, JSON.stringify({ rollback: false, ...record.settings }));
     await writeFile(`${wasm}.tmp`, bytes);
     await rename(`${sidecar}.tmp`, sidecar);
     await rename(`${wasm}.tmp`, wasm);
