@@ -24,7 +24,7 @@ Exit codes:
   ${EXIT.CALL_FAILED}    call: the call failed (trap, timeout, bad result, ...)
   ${EXIT.USAGE}    usage: unknown command or option, missing or invalid argument
   ${EXIT.INPUT}    a file is unusable: missing, unreadable, not a valid module, bad sidecar
-  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use)
+  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use); --nats: NATS unreachable
   ${EXIT.TARGET_NOT_EMPTY}    new: the target folder is not empty
   ${EXIT.INTERNAL}   internal error (a bug: please report it with the output)
   ${EXIT.FORCED}  serve: a second signal stopped it without draining
