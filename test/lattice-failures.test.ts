@@ -77,6 +77,8 @@ describeWithNats('a lattice when hosts die, freeze or leave', () => {
 
   it('loses no call with retry when one of three hosts is SIGKILLed under load', async () => {
     const [, b] = await threeHosts();
+    const down: { id: string; reason: string }[] = [];
+    lattice.on('host-down', (event) => down.push(event));
     let killed = false;
     const servedBy = new Map<string, number>();
     const result = await load(
@@ -105,6 +107,7 @@ describeWithNats('a lattice when hosts die, freeze or leave', () => {
     // b served its share before it died; the others took the rest.
     expect(servedBy.get('b')).toBeGreaterThan(0);
     expect(servedBy.get('b')!).toBeLessThan(300);
+    expect(down.find((e) => e.id === 'b')?.reason).toMatch(/^(lost|silent)$/);
   });
 
   it('fails a running call fast with ERR_HOST_LOST when its host is killed and it has no retry', async () => {
@@ -166,6 +169,8 @@ describeWithNats('a lattice when hosts die, freeze or leave', () => {
 
   it('drains on SIGTERM: stops taking calls, finishes its own, exits 0; no call fails', async () => {
     const [, , c] = await threeHosts(1000);
+    const down: { id: string; reason: string }[] = [];
+    lattice.on('host-down', (event) => down.push(event));
     let stopped = false;
     let servedByC = 0;
     const result = await load(
@@ -191,6 +196,8 @@ describeWithNats('a lattice when hosts die, freeze or leave', () => {
     expect(await c!.exited).toBe(0);
     const left = c!.logs.find((l) => l.msg === 'left the lattice');
     expect(left).toBeDefined();
+    await until('the client to see c leave', () => down.find((e) => e.id === 'c'));
+    expect(down.find((e) => e.id === 'c')).toEqual({ id: 'c', reason: 'left' });
   });
 
   it('exits with code 4 and ERR_NATS_UNREACHABLE when NATS cannot be reached at start', async () => {
