@@ -187,6 +187,22 @@ describeWithNats('a lattice of hosts: calls, deploys, routing', () => {
     expect(await lattice.callFunction('guest', 'echo', { data: 3 })).toBe(3);
   });
 
+  it('two deploys at once get two versions; every host ends on the higher one, never going back', async () => {
+    const base = readFileSync(WASM_TEST);
+    const builds = [1, 2].map((n) =>
+      Buffer.concat([base, Buffer.from([0, 4, 3, 0x76, 0x76, 0x30 + n])]),
+    );
+    const [a, b] = await Promise.all(builds.map((bytes) => lattice.deploy('guest', bytes)));
+    expect(a!.version).not.toBe(b!.version);
+    const last = a!.version > b!.version ? a! : b!;
+    await until('every host on the last version', async () =>
+      (await lattice.hosts()).every((h) => {
+        const m = h.modules.find((x) => x.name === 'guest');
+        return m?.version === last.version && m.hash === last.hash;
+      }),
+    );
+  });
+
   it('wasmtube call --nats and hosts --nats; undeploy removes a module everywhere', async () => {
     const call = await runCli([
       'call',

@@ -47,4 +47,16 @@ describeWithNats('NATS credentials', () => {
     expect(refused.stderr).toMatch(/ERR_NATS_UNREACHABLE/);
     expect(refused.stderr).not.toContain('wrong-pw-17');
   });
+
+  it('take a token from NATS_TOKEN', async () => {
+    const token = 'tok-55-secret';
+    const nats = await startNats(['--auth', token]);
+    const host = await startHost(nats.url, 'tok', 't1', [], { NATS_TOKEN: token });
+    const lattice = await Lattice.connect({ servers: nats.url, name: 'tok', token });
+    expect((await lattice.hosts()).map((h) => h.id)).toEqual(['t1']);
+    await lattice.close();
+    expect(JSON.stringify(host.logs)).not.toContain(token);
+    const refused = await runCli(['hosts', '--nats', nats.url]);
+    expect(refused.code).toBe(4);
+  });
 });
