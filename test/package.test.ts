@@ -90,6 +90,7 @@ describe('the packed tarball', () => {
       'dist/index.js',
       'dist/index.d.ts',
       'dist/server/index.js',
+      'dist/cluster/index.js',
       'dist/cli/main.js',
       'LICENSE',
       'README.md',
