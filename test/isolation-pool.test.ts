@@ -37,25 +37,32 @@ async function runMix(
 }
 
 describe("a Worker with isolation: 'call'", () => {
-  it('10,000 calls on 3 threads, with traps and memory growth, never see earlier data', async () => {
-    const worker = await startWorker({ wasmFile: RUST, threads: 3, isolation: 'call' });
-    const seen = { remember: 0, grow: 0, trap: 0 };
-    await runMix(worker, 10_000, ({ fn, result, code }) => {
-      if (fn === 'trap_after_keeping') {
-        expect(code).toBe('ERR_GUEST_TRAP');
-        seen.trap++;
-        return;
-      }
-      expect(code).toBeUndefined();
-      expect(result!.length).toBe(0); // nothing a previous call kept
-      seen[fn as 'remember' | 'grow']++;
-    });
-    expect(seen.trap).toBe(200);
-    expect(seen.grow).toBeGreaterThan(400);
-    const stats = worker.stats();
-    expect(stats.threads.alive).toBe(3);
-    expect(worker.exports().every((e) => e.isolation === 'call')).toBe(true);
-  }, 120_000);
+  it.each([
+    ['Rust static mut', RUST],
+    ['WAT probe', PROBE],
+  ])(
+    '%s: 10,000 calls on 3 threads, with traps and memory growth, never see earlier data',
+    async (_name, wasmFile) => {
+      const worker = await startWorker({ wasmFile, threads: 3, isolation: 'call' });
+      const seen = { remember: 0, grow: 0, trap: 0 };
+      await runMix(worker, 10_000, ({ fn, result, code }) => {
+        if (fn === 'trap_after_keeping') {
+          expect(code).toBe('ERR_GUEST_TRAP');
+          seen.trap++;
+          return;
+        }
+        expect(code).toBeUndefined();
+        expect(result!.length).toBe(0); // nothing a previous call kept
+        seen[fn as 'remember' | 'grow']++;
+      });
+      expect(seen.trap).toBe(200);
+      expect(seen.grow).toBeGreaterThan(400);
+      const stats = worker.stats();
+      expect(stats.threads.alive).toBe(3);
+      expect(worker.exports().every((e) => e.isolation === 'call')).toBe(true);
+    },
+    120_000,
+  );
 
   it("with 'instance', the same mix finds earlier payloads (state kept per thread)", async () => {
     const worker = await startWorker({ wasmFile: RUST, threads: 3, isolation: 'instance' });
