@@ -51,3 +51,20 @@ for guest in as_alloc as_kit; do
   "$root/node_modules/.bin/asc" --config "$root/test/$guest/asconfig.json"
   echo "$guest -> test/fixtures/$guest.wasm ($(wc -c <"$root/test/fixtures/$guest.wasm") bytes)"
 done
+
+# WebAssembly components: a core module (Rust crate for wasm32-unknown-unknown, or .wat) with its
+# WIT world embedded, by scripts/build-components.mjs. Entries are "core source:wit:world:output".
+components=(
+  "examples/components/caesar:examples/components/caesar/wit/world.wit:encoder-decoder-service:examples/caesar.wasm"
+)
+for entry in "${components[@]}"; do
+  IFS=: read -r source wit world out <<<"$entry"
+  core="$source"
+  if [[ -f "$root/$source/Cargo.toml" ]]; then
+    crate="$(basename "$source")"
+    echo "building $crate (wasm32-unknown-unknown, component core)"
+    (cd "$root/$source" && env PATH="/usr/bin:$PATH" RUSTC="$rustc" "$cargo" build --release --locked --quiet)
+    core="$source/target/wasm32-unknown-unknown/release/$crate.wasm"
+  fi
+  node "$root/scripts/build-components.mjs" "$core" "$wit" "$world" "$out"
+done
