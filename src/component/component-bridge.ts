@@ -5,7 +5,7 @@
  */
 import { asBuffer } from '../bridge/buffers.js';
 import type { CompiledModule } from '../bridge/compiled-module.js';
-import type { ExportInfo } from '../bridge/describe-exports.js';
+import { describeComponent, type ExportInfo } from '../bridge/describe-exports.js';
 import type { GuestHost } from '../bridge/guest-instance.js';
 import { hostSignatures, invokeSync, type HostFunctions } from '../bridge/host-functions.js';
 import { decodeJson, encodeJson } from '../bridge/json-codec.js';
@@ -15,7 +15,6 @@ import type { CallInput, CallOptions } from '../types.js';
 import { abortError, SerialQueue } from '../util/serial-queue.js';
 import { compileGuest } from './compile-guest.js';
 import { ComponentInstance } from './component-instance.js';
-import { formatWitFunction, type WitFunction } from './wit-types.js';
 
 /** The options of `Wasmtube` that apply to a component. */
 export interface ComponentBridgeOptions {
@@ -147,16 +146,6 @@ function instantiate(
     host,
     maxPages: compiled.maxPages,
   });
-}
-
-/** A component's functions as `exports()` lists them. */
-export function describeComponent(functions: readonly WitFunction[]): ExportInfo[] {
-  return functions.map((fn) => ({
-    name: fn.name,
-    convention: 'component',
-    signature: undefined,
-    type: formatWitFunction(fn),
-  }));
 }
 
 /** The parameters object of a JSON call: `{ data }`, or `{ bytes }` of its UTF-8 JSON (a Worker's). */
