@@ -56,6 +56,7 @@ done
 # WIT world embedded, by scripts/build-components.mjs. Entries are "core source:wit:world:output".
 components=(
   "examples/components/caesar:examples/components/caesar/wit/world.wit:encoder-decoder-service:examples/caesar.wasm"
+  "test/components/types:test/components/types/world.wit:types:test/fixtures/component_types.wasm"
   "test/components/faults.wat:test/components/faults.wit:faults:test/fixtures/component_faults.wasm"
   "test/components/needs-secret.wat:test/components/faults.wit:needs-secret:test/fixtures/component_needs_secret.wasm"
   "test/components/wasi-probe.wat:test/components/wasi-probe.wit:wasi-probe:test/fixtures/component_wasi_probe.wasm"

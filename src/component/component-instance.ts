@@ -208,8 +208,9 @@ export class ComponentInstance {
     try {
       result = this.#exports[camelCase(name)]!(...lowered);
     } catch (error) {
-      if (isComponentError(error) && fn.result?.kind === 'result') {
-        const value = fn.result.err ? liftValue(error.payload, fn.result.err, 'json') : null;
+      if (fn.result?.kind === 'result' && isErrValue(error)) {
+        const payload = isComponentError(error) ? error.payload : error;
+        const value = fn.result.err ? liftValue(payload, fn.result.err, 'json') : null;
         throw new GuestErrorError(
           `"${name}" returned an error: ${typeof value === 'string' ? value : JSON.stringify(value)}.`,
           { cause: error, details: { name, value } },
@@ -267,6 +268,14 @@ function named(fn: WitFunction, data: Record<string, unknown>): unknown[] {
     );
   }
   return fn.params.map((p) => (p.name in data ? data[p.name] : data[camelCase(p.name)]));
+}
+
+/**
+ * An `err` the export returned, which jco throws as the bare value (or wraps in a
+ * `ComponentError` with `payload`); a trap or a failure of ours is an `Error`.
+ */
+function isErrValue(error: unknown): boolean {
+  return isComponentError(error) || !(error instanceof Error);
 }
 
 function isComponentError(error: unknown): error is { payload: unknown } {
