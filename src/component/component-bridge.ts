@@ -153,7 +153,15 @@ function parameters(name: string, input: CallInput): Record<string, unknown> {
   let data: unknown;
   if (typeof input === 'object' && input !== null && 'data' in input) data = input.data;
   else if (typeof input === 'object' && input !== null && 'bytes' in input) {
-    data = decodeJson(input.bytes, name);
+    // A Worker sends { data } as its JSON; other bytes are no input for a component.
+    try {
+      data = decodeJson(input.bytes, name);
+    } catch (error) {
+      throw new InvalidArgumentError(
+        `Components take { data }: the bytes given to "${name}" are not the JSON of its parameters.`,
+        { cause: error },
+      );
+    }
   } else {
     throw new InvalidArgumentError(
       `Components take { data }: an object of "${name}"'s parameters by name. Images are not a component input.`,

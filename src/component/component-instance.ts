@@ -64,6 +64,8 @@ export class ComponentInstance {
   readonly code: ComponentCode;
   readonly #options: ComponentInstanceOptions;
   readonly #functions: Map<string, WitFunction>;
+  /** jco's name of each export (`next-color` → `nextColor`), computed once. */
+  readonly #jcoNames: Map<string, string>;
   #exports!: Record<string, (...args: unknown[]) => unknown>;
   #memory: WebAssembly.Memory | undefined;
   #wasi: Preview2 | undefined;
@@ -73,6 +75,7 @@ export class ComponentInstance {
     this.code = code;
     this.#options = options;
     this.#functions = new Map(code.world.functions.map((fn) => [fn.name, fn]));
+    this.#jcoNames = new Map(code.world.functions.map((fn) => [fn.name, camelCase(fn.name)]));
     if (options.wasi) checkPreview2Options(options.wasi);
     this.#instantiate();
   }
@@ -185,7 +188,7 @@ export class ComponentInstance {
   /** The exported function `name` with its WIT type; `ERR_EXPORT_NOT_FOUND` if there is none. */
   function(name: string): WitFunction {
     const fn = this.#functions.get(name);
-    if (fn && typeof this.#exports[camelCase(name)] === 'function') return fn;
+    if (fn && typeof this.#exports[this.#jcoNames.get(name)!] === 'function') return fn;
     const available = [...this.#functions.keys()];
     throw new ExportNotFoundError(
       `The component exports no function "${name}". Its functions: ${available.join(', ') || '(none)'}.`,
@@ -206,7 +209,7 @@ export class ComponentInstance {
     const pagesBefore = this.#pages();
     let result: unknown;
     try {
-      result = this.#exports[camelCase(name)]!(...lowered);
+      result = this.#exports[this.#jcoNames.get(name)!]!(...lowered);
     } catch (error) {
       if (fn.result?.kind === 'result' && isErrValue(error)) {
         const payload = isComponentError(error) ? error.payload : error;

@@ -116,7 +116,7 @@ export function camelCase(name: string): string {
 
 /** `camelCase` → `kebab-case`: a jco name back in WIT's words, for messages. */
 export function kebabCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c, at: number) => `${at > 0 ? "-" : ""}${c.toLowerCase()}`);
+  return name.replace(/[A-Z]/g, (c, at: number) => `${at > 0 ? '-' : ''}${c.toLowerCase()}`);
 }
 
 /** An interface name without its version: `wasi:cli/environment@0.2.0` → `wasi:cli/environment`. */
