@@ -1,5 +1,5 @@
 // `wasmtube inspect` and `wasmtube call` on a WebAssembly component.
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,5 +64,30 @@ describe('wasmtube call on a component', () => {
     const wrong = await runCli(['call', CAESAR, 'encrypt', '--data', '{"message":5}']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('ERR_INVALID_ARGUMENT');
+  });
+});
+
+describe('wasmtube componentize', () => {
+  const source = (name: string) => fileURLToPath(new URL(`./components/${name}`, import.meta.url));
+
+  it('builds from .wat and WIT exactly the component build-fixtures makes', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wasmtube-componentize-'));
+    const out = join(dir, 'faults.wasm');
+    const args = ['--wit', source('faults.wit'), '--world', 'faults', '-o', out];
+    const result = await runCli(['componentize', source('faults.wat'), ...args]);
+    expect(result.code, result.stderr).toBe(0);
+    const fixture = fileURLToPath(new URL('./fixtures/component_faults.wasm', import.meta.url));
+    expect(readFileSync(out).equals(readFileSync(fixture))).toBe(true);
+  });
+
+  it('a module that does not implement the world is ERR_WASM_COMPILE (exit 3)', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wasmtube-componentize-'));
+    const args = ['--wit', source('faults.wit'), '--world', 'faults', '-o', join(dir, 'x.wasm')];
+    const result = await runCli(['componentize', source('needs-secret.wat'), ...args]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('ERR_WASM_COMPILE');
+    const missing = await runCli(['componentize', join(dir, 'nope.wasm'), ...args]);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('ERR_WASM_FILE_NOT_FOUND');
   });
 });

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { WasmtubeError } from '../errors.js';
 import { callCommand } from './call.js';
+import { componentizeCommand } from './componentize.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
 import { newCommand } from './new.js';
@@ -39,7 +40,13 @@ function program(): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of [callCommand(), serveCommand(), inspectCommand(), newCommand()]) {
+  for (const command of [
+    callCommand(),
+    serveCommand(),
+    inspectCommand(),
+    newCommand(),
+    componentizeCommand(),
+  ]) {
     root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }
   return root;
