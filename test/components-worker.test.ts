@@ -77,6 +77,11 @@ describe('the cipher component in a Worker', () => {
     }
   });
 
+  it('a Worker refuses garbage with a component preamble', async () => {
+    const garbage = Buffer.from([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0, 0xff]);
+    await rejectsWithCode(startWorker({ wasmBinary: garbage }), 'ERR_WASM_COMPILE');
+  });
+
   it('a Worker refuses to start a component with an ungranted import', async () => {
     const error = await rejectsWithCode(startWorker({ wasmFile: CAESAR }), 'ERR_WASM_INSTANTIATE');
     expect(error.details.missing).toEqual(expect.arrayContaining(['example:cipher/audit-log.log']));

@@ -180,3 +180,22 @@ describe('WASI preview 2 for components', () => {
     );
   });
 });
+
+describe('compiling a component', () => {
+  it('transpiles once per content: the same bytes give the same compiled parts', async () => {
+    const bytes = readFileSync(CAESAR);
+    const first = await compileGuest(bytes);
+    const again = await compileGuest(Buffer.from(bytes));
+    expect(again.component).toBe(first.component);
+    expect(Object.values(first.component!.coreModules)[0]).toBeInstanceOf(WebAssembly.Module);
+    // A different memory cap is a different compilation.
+    expect((await compileGuest(bytes, { maxMemoryMb: 8 })).component).not.toBe(first.component);
+  });
+
+  it("reads jco's JCO_DEBUG switch once, when the glue is evaluated, not on every call", async () => {
+    const { component } = await compileGuest(readFileSync(CAESAR));
+    const reads = component!.glue.match(/process\?\.env\?\.JCO_DEBUG/g) ?? [];
+    expect(reads).toHaveLength(1);
+    expect(component!.glue).toMatch(/^\(function \(\) \{\n"use strict";\nconst jcoDebug = /);
+  });
+});
