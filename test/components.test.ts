@@ -1,8 +1,18 @@
 // WebAssembly components in-process: the cipher example (examples/components/caesar), and the
 // test components of test/components/ built into test/fixtures/component_*.wasm.
-import { readFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Wasmtube, compileGuest, compileModule } from '../dist/index.js';
 import { fixture, rejectsWithCode, throwsWithCode } from './helpers.js';
 
@@ -10,6 +20,7 @@ const CAESAR = fileURLToPath(new URL('../examples/caesar.wasm', import.meta.url)
 const FAULTS = fixture('component_faults');
 const NEEDS_SECRET = fixture('component_needs_secret');
 const WASI_PROBE = fixture('component_wasi_probe');
+const FILE_PROBE = fixture('component_file_probe');
 
 /** Grants the cipher's audit-log, recording what it logs. */
 function auditLog(logged: string[]) {
@@ -169,13 +180,70 @@ describe('WASI preview 2 for components', () => {
     expect(await probe.call('env-count')).toBe(2);
   });
 
-  it('without the wasi option WASI is not granted; preopens are refused for components', async () => {
+  it('without the wasi option WASI is not granted', async () => {
     const error = await rejectsWithCode(Wasmtube.load(WASI_PROBE), 'ERR_WASM_INSTANTIATE');
     expect(error.details.missing).toEqual(
       expect.arrayContaining(['wasi:cli/environment@0.2.0.get-environment']),
     );
+  });
+});
+
+describe('files, only through preopened directories', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'wasmtube-component-files-'));
+    mkdirSync(join(dir, 'data'));
+    writeFileSync(join(dir, 'data', 'hello.txt'), 'hello from the host');
+    writeFileSync(join(dir, 'secret.txt'), 'outside the preopen');
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const text = (bytes: unknown) => Buffer.from(bytes as Uint8Array).toString();
+
+  it('with no preopen, every file access is refused', async () => {
+    const files = await Wasmtube.load(FILE_PROBE, { wasi: {} });
+    const error = await rejectsWithCode(files.call('read-file', ['hello.txt']), 'ERR_GUEST_ERROR');
+    expect(error.details.value).toBe('access');
+  });
+
+  it('reads and writes inside the preopened directory', async () => {
+    const files = await Wasmtube.load(FILE_PROBE, {
+      wasi: { preopens: { '/data': join(dir, 'data') } },
+    });
+    expect(text(await files.call('read-file', ['hello.txt']))).toBe('hello from the host');
+    expect(
+      await files.callFunction('write-file', { data: { path: 'out.txt', content: [104, 105] } }),
+    ).toBeNull();
+    expect(readFileSync(join(dir, 'data', 'out.txt'), 'utf8')).toBe('hi');
+    const missing = await rejectsWithCode(files.call('read-file', ['nope.txt']), 'ERR_GUEST_ERROR');
+    expect(missing.details.value).toBe('no-entry');
+  });
+
+  it('refuses paths and links leading out of the preopen', async () => {
+    symlinkSync(join(dir, 'secret.txt'), join(dir, 'data', 'link.txt'));
+    const files = await Wasmtube.load(FILE_PROBE, {
+      wasi: { preopens: { '/data': join(dir, 'data') } },
+    });
+    for (const path of [
+      '../secret.txt',
+      join(dir, 'secret.txt'),
+      'link.txt',
+      'a/../../secret.txt',
+    ]) {
+      const error = await rejectsWithCode(files.call('read-file', [path]), 'ERR_GUEST_ERROR');
+      expect(error.details.value, path).toBe('not-permitted');
+    }
+    const write = await rejectsWithCode(
+      files.call('write-file', ['../escaped.txt', new Uint8Array([1])]),
+      'ERR_GUEST_ERROR',
+    );
+    expect(write.details.value).toBe('not-permitted');
+    expect(existsSync(join(dir, 'escaped.txt'))).toBe(false);
+  });
+
+  it('a preopen that is no directory is ERR_INVALID_ARGUMENT', async () => {
     await rejectsWithCode(
-      Wasmtube.load(WASI_PROBE, { wasi: { preopens: { '/data': '/tmp' } } }),
+      Wasmtube.load(FILE_PROBE, { wasi: { preopens: { '/data': join(dir, 'nope') } } }),
       'ERR_INVALID_ARGUMENT',
     );
   });

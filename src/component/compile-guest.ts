@@ -9,6 +9,9 @@ import { byteArray } from '../bridge/check-options.js';
 import { isComponent } from './component-binary.js';
 import { compileComponent } from './compile-component.js';
 
+/** What loading a guest of either kind takes, from one place. */
+export { readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
+
 /**
  * Compiles a core module (synchronously, as `compileModule`) or a component (transpiled by jco
  * once per content, its core modules compiled once), told apart by the preamble. The result can

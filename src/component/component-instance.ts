@@ -18,7 +18,7 @@ import type { GuestHost } from '../bridge/guest-instance.js';
 import { HostCallFailure, hostFunctionError } from '../bridge/host-functions.js';
 import { GuestExit, type CapturedOutput, type WasiOptions } from '../bridge/wasi.js';
 import type { ComponentCode } from './component-code.js';
-import { checkPreview2Options, createPreview2, type Preview2 } from './wasi-preview2.js';
+import { createPreview2, type Preview2 } from './wasi-preview2.js';
 import {
   camelCase,
   formatWitFunction,
@@ -76,7 +76,6 @@ export class ComponentInstance {
     this.#options = options;
     this.#functions = new Map(code.world.functions.map((fn) => [fn.name, fn]));
     this.#jcoNames = new Map(code.world.functions.map((fn) => [fn.name, camelCase(fn.name)]));
-    if (options.wasi) checkPreview2Options(options.wasi);
     this.#instantiate();
   }
 
@@ -121,6 +120,7 @@ export class ComponentInstance {
     }
     this.#exports = exports as Record<string, (...args: unknown[]) => unknown>;
     this.#memory = memory;
+    this.#wasi?.close(); // the files the replaced instance left open
     this.#wasi = wasi;
     this.#generation++;
   }
@@ -180,7 +180,9 @@ export class ComponentInstance {
       try {
         return invoke(module, name, args);
       } catch (error) {
-        throw error instanceof HostCallFailure ? error : new HostCallFailure(label, error);
+        // A thrown non-Error is an import's `err` value, as jco takes it; an Error is a failure.
+        if (!(error instanceof Error) || error instanceof HostCallFailure) throw error;
+        throw new HostCallFailure(label, error);
       }
     };
   }

@@ -1,17 +1,21 @@
 /**
  * WASI preview 2 for components, built from the same `wasi` option as preview 1 and granting no
  * more: the environment and arguments it lists (nothing of this process's), stdin from
- * `wasi.stdin`, stdout/stderr to `wasi.stdout`/`wasi.stderr`, clocks, random, and no files (a
- * component sees no preopened directory). Each instance gets its own.
+ * `wasi.stdin`, stdout/stderr to `wasi.stdout`/`wasi.stderr`, clocks, random, and the files of
+ * the `wasi.preopens` directories only. Each instance gets its own.
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, realpathSync, statSync } from 'node:fs';
 import { InvalidArgumentError } from '../errors.js';
 import { GuestExit, outputSink, type CapturedOutput, type WasiOptions } from '../bridge/wasi.js';
+import { Descriptor, DirectoryEntryStream, type FileContext } from './wasi-filesystem.js';
 
 /** One instance's WASI: its imports by jco interface key, and the output it captured. */
 export interface Preview2 {
   interfaces: Record<string, Record<string, unknown>>;
   takeOutput(): CapturedOutput;
+  /** Closes the files the instance left open (when it is replaced). */
+  close(): void;
 }
 
 const encoder = new TextEncoder();
@@ -45,14 +49,15 @@ class IoError {
 }
 
 class InputStream {
-  #rest: Uint8Array;
-  constructor(content: Uint8Array) {
-    this.#rest = content;
+  /** Up to `length` bytes; none at the end. */
+  readonly #source: (length: number) => Uint8Array;
+  constructor(source: (length: number) => Uint8Array) {
+    this.#source = source;
   }
   read(length: bigint): Uint8Array {
-    if (this.#rest.length === 0) throw { tag: 'closed' };
-    const chunk = this.#rest.slice(0, Number(length));
-    this.#rest = this.#rest.subarray(chunk.length);
+    if (length === 0n) return new Uint8Array();
+    const chunk = this.#source(Number(length));
+    if (chunk.length === 0) throw { tag: 'closed' };
     return chunk;
   }
   blockingRead(length: bigint): Uint8Array {
@@ -96,20 +101,27 @@ class OutputStream {
   }
 }
 
-/** A directory handle type for `wasi:filesystem/types`: none is ever handed out. */
-class Descriptor {}
-class DirectoryEntryStream {}
 class TerminalInput {}
 class TerminalOutput {}
 
-/** Refuses options a component cannot be given yet, in the words of the `wasi` option. */
-export function checkPreview2Options(options: WasiOptions): void {
-  if (options.preopens && Object.keys(options.preopens).length > 0) {
-    throw new InvalidArgumentError(
-      'options.wasi.preopens cannot be granted to a component yet: wasmtube gives components ' +
-        'no file access. Remove wasi.preopens, or pass file contents as arguments.',
-    );
-  }
+/** The preopened directories, as real paths; `ERR_INVALID_ARGUMENT` for one that is none. */
+function preopenRoots(preopens: Record<string, string>): [string, string][] {
+  return Object.entries(preopens).map(([guestPath, hostPath]) => {
+    let root: string | undefined;
+    try {
+      root = realpathSync(hostPath);
+      if (!statSync(root).isDirectory()) root = undefined;
+    } catch {
+      root = undefined;
+    }
+    if (root === undefined) {
+      throw new InvalidArgumentError(
+        `options.wasi.preopens["${guestPath}"] must be a directory, but ${hostPath} is not one.`,
+        { details: { guestPath, hostPath } },
+      );
+    }
+    return [guestPath, root];
+  });
 }
 
 /** A fresh WASI preview 2 sandbox for one instance. */
@@ -117,10 +129,22 @@ export function createPreview2(options: WasiOptions): Preview2 {
   const captured = { stdout: [] as string[], stderr: [] as string[] };
   const stdout = new OutputStream(outputSink(options.stdout ?? 'log', 'stdout', captured.stdout));
   const stderr = new OutputStream(outputSink(options.stderr ?? 'log', 'stderr', captured.stderr));
-  const stdin = new InputStream(
+  let stdinLeft =
     typeof options.stdin === 'string'
       ? encoder.encode(options.stdin)
-      : (options.stdin ?? new Uint8Array()),
+      : (options.stdin ?? new Uint8Array());
+  const stdin = new InputStream((length) => {
+    const chunk = stdinLeft.slice(0, length);
+    stdinLeft = stdinLeft.subarray(chunk.length);
+    return chunk;
+  });
+  const files: FileContext = {
+    input: (read) => new InputStream(read),
+    output: (write) => new OutputStream(write),
+    open: new Set(),
+  };
+  const directories = preopenRoots(options.preopens ?? {}).map(
+    ([guestPath, root]) => [Descriptor.preopen(root, files), guestPath] as const,
   );
   const env = Object.entries(options.env ?? {});
   const args = options.args ?? [];
@@ -178,7 +202,7 @@ export function createPreview2(options: WasiOptions): Preview2 {
     'wasi:random/insecure-seed': {
       insecureSeed: () => [randomBytes(8).readBigUInt64LE(), randomBytes(8).readBigUInt64LE()],
     },
-    'wasi:filesystem/preopens': { getDirectories: () => [] },
+    'wasi:filesystem/preopens': { getDirectories: () => directories.map((d) => [...d]) },
     'wasi:filesystem/types': {
       Descriptor,
       DirectoryEntryStream,
@@ -192,6 +216,10 @@ export function createPreview2(options: WasiOptions): Preview2 {
       captured.stdout.length = 0;
       captured.stderr.length = 0;
       return out;
+    },
+    close() {
+      for (const fd of files.open) closeSync(fd);
+      files.open.clear();
     },
   };
 }

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
-import { compileGuest } from '../component/compile-guest.js';
+import { compileGuest, readWasmFile, type CompiledModule } from '../component/compile-guest.js';
 import { describeExports, type ExportInfo } from '../bridge/describe-exports.js';
 import type { CommandResult } from '../bridge/guest-instance.js';
 import type { TypedCallOptions } from '../bridge/typed-call.js';
