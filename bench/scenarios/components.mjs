@@ -32,6 +32,12 @@ function freshComponent(bytes, n) {
   return Buffer.concat([bytes, Buffer.from([0, content.length]), content]);
 }
 
+const WORKER_LABELS = {
+  'worker.core': 'core cipher, encrypt { data: { text } } (JSON)',
+  'worker.component': "component, call('encrypt', [message])",
+  'worker.component-json': 'component, encrypt { data: { message } } (JSON)',
+};
+
 export default async function components(ctx) {
   const component = await Wasmtube.load(COMPONENT, componentOptions());
   const core = Wasmtube.fromFile(CORE, coreOptions());
@@ -68,13 +74,19 @@ export default async function components(ctx) {
       (w) => w.callFunction('encrypt', { data: { text: MESSAGE } }),
     ],
     ['worker.component', COMPONENT, componentOptions(), (w) => w.call('encrypt', [MESSAGE])],
+    [
+      'worker.component-json',
+      COMPONENT,
+      componentOptions(),
+      (w) => w.callFunction('encrypt', { data: { message: MESSAGE } }),
+    ],
   ]) {
     if (!ctx.want(id)) continue;
     const worker = await Worker.start({ wasmFile, threads: 1, watch: false, ...options });
     try {
       ctx.add(
         id,
-        `Worker 1 thread, 1 in flight: ${id.endsWith('core') ? 'core cipher (JSON)' : "component call('encrypt')"}`,
+        `Worker 1 thread, 1 in flight: ${WORKER_LABELS[id]}`,
         await latency(() => call(worker), ctx.latencyOptions(64)),
         'µs',
       );
