@@ -62,6 +62,8 @@ describe('the cipher component, in-process', () => {
 
   it('fromFile returns at once; calls wait for the load, and exports() lists WIT types', async () => {
     const cipher = Wasmtube.fromFile(CAESAR, { wasi: {}, hostFunctions: auditLog([]) });
+    // Before the load: what needs the instance says so.
+    throwsWithCode(() => cipher.exports(), 'ERR_INVALID_ARGUMENT');
     const pending = cipher.call('encrypt', ['abc']);
     await cipher.ready;
     expect(await pending).toBe('def');
@@ -114,6 +116,7 @@ describe('the cipher component, in-process', () => {
     const bridge = Wasmtube.fromFile(CAESAR);
     await rejectsWithCode(bridge.ready, 'ERR_WASM_INSTANTIATE');
     await rejectsWithCode(bridge.call('encrypt', ['x']), 'ERR_WASM_INSTANTIATE');
+    throwsWithCode(() => bridge.exports(), 'ERR_WASM_INSTANTIATE');
   });
 
   it('an in-process host function must be synchronous', async () => {

@@ -23,17 +23,26 @@ export interface ComponentBridgeOptions {
   hostFunctions?: HostFunctions | undefined;
 }
 
+/** One component instance behind a `Wasmtube`: its load, its call queue, its calls. */
 export class ComponentBridge {
   /** Settles once the component is loaded: rejects with the load's error. */
   readonly ready: Promise<void>;
   readonly #queue = new SerialQueue();
   #instance: ComponentInstance | undefined;
+  /** Why the load failed, once it has. */
+  #loadError: unknown;
   #lastOutput: CapturedOutput = { stdout: '', stderr: '' };
 
   private constructor(loading: Promise<ComponentInstance>) {
-    this.ready = loading.then((instance) => {
-      this.#instance = instance;
-    });
+    this.ready = loading.then(
+      (instance) => {
+        this.#instance = instance;
+      },
+      (error: unknown) => {
+        this.#loadError = error;
+        throw error;
+      },
+    );
     // A load error is reported by `ready` and by every call; unobserved, it must not crash.
     this.ready.catch(() => undefined);
   }
@@ -60,6 +69,7 @@ export class ComponentBridge {
 
   /** The instance, or why there is none yet. */
   get #loaded(): ComponentInstance {
+    if (this.#loadError !== undefined) throw this.#loadError;
     if (!this.#instance) {
       throw new InvalidArgumentError(
         'The component is still loading (components are transpiled asynchronously): await ' +

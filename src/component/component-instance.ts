@@ -60,6 +60,7 @@ export interface ComponentInstanceOptions {
   maxPages?: number | undefined;
 }
 
+/** A component's live instance, replaced after a trap; see the file's comment. */
 export class ComponentInstance {
   readonly code: ComponentCode;
   readonly #options: ComponentInstanceOptions;
