@@ -60,6 +60,7 @@ components=(
   "test/components/faults.wat:test/components/faults.wit:faults:test/fixtures/component_faults.wasm"
   "test/components/needs-secret.wat:test/components/faults.wit:needs-secret:test/fixtures/component_needs_secret.wasm"
   "test/components/wasi-probe.wat:test/components/wasi-probe.wit:wasi-probe:test/fixtures/component_wasi_probe.wasm"
+  "test/components/broken-cipher.wat:examples/components/caesar/wit/world.wit:encoder-decoder-service:test/fixtures/component_broken_cipher.wasm"
   "test/components/file-probe.wat:test/components/file-probe.wit:file-probe:test/fixtures/component_file_probe.wasm"
 )
 for entry in "${components[@]}"; do

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixture, rejectsWithCode } from './helpers.js';
-import { eventually, startWorker } from './pool-helpers.js';
+import { eventually, nextEvent, startWorker } from './pool-helpers.js';
 
 const CAESAR = fileURLToPath(new URL('../examples/caesar.wasm', import.meta.url));
 const CORE_CIPHER = fileURLToPath(new URL('../examples/cipher.wasm', import.meta.url));
@@ -142,6 +142,25 @@ describe('hot reload between a core module and a component', () => {
       text: 'hello world',
     });
     expect(worker.stats().failed).toBe(0);
+  });
+
+  it('a component version failing clearly more than its predecessor is rolled back', async () => {
+    const worker = await startWorker({
+      wasmFile: CAESAR,
+      threads: 1,
+      wasi: {},
+      hostFunctions: { 'example:cipher/audit-log': { log: () => undefined } },
+      rollback: { minCalls: 3, minUptimeMs: 60_000 },
+    });
+    expect(await worker.call('encrypt', ['abc'])).toBe('def');
+    await worker.reload(readFileSync(fixture('component_broken_cipher')));
+    const rollback = nextEvent<{ from: number; to: number }>(worker, 'rollback');
+    for (let i = 0; i < 3; i++) {
+      await rejectsWithCode(worker.call('encrypt', ['abc']), 'ERR_GUEST_TRAP');
+    }
+    expect(await rollback).toEqual(expect.objectContaining({ from: 1, to: 2 }));
+    await eventually(() => worker.version === 2, 'the rollback to take traffic');
+    expect(await worker.call('encrypt', ['abc'])).toBe('def');
   });
 
   it('a reload to a component lacking a served function is rejected', async () => {

@@ -10,6 +10,7 @@ import {
   captureLog,
   expectError,
   moduleStatus,
+  send,
   startGateway,
   tempFolder,
   until,
@@ -38,6 +39,10 @@ describe('components over HTTP', () => {
       'encrypt: 11 characters with shift 3: hello world',
       'decrypt: 11 characters with shift 3: khoor zruog',
     ]);
+    const metrics = (await send(`${gateway.url}/metrics`)).body.toString();
+    expect(metrics).toMatch(
+      /wasmtube_calls_total\{[^}]*module="caesar"[^}]*function="encrypt"[^}]*\} 1/,
+    );
     const status = await moduleStatus(gateway, 'caesar');
     expect(status).toMatchObject({ state: 'serving', wasi: true });
     expect(status.functions).toEqual([
