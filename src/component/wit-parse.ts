@@ -73,6 +73,7 @@ export function parseWorld(wit: string): ComponentWorld {
     return { ref: name };
   };
   const func = (name: string): RawFunction => {
+    if (peek() === 'async') next(); // WASI preview 3 functions: the same types
     expect('func');
     const params = list('(', ')', () => {
       const param = next();
@@ -101,7 +102,7 @@ export function parseWorld(wit: string): ComponentWorld {
       const name = next();
       if (peek() === ':') {
         next();
-        if (peek() === 'func') {
+        if (peek() === 'func' || peek() === 'async') {
           const fn = func(name);
           if (keyword === 'export') functions.push(fn);
           else imports.push(name);
@@ -159,6 +160,9 @@ export function parseWorld(wit: string): ComponentWorld {
       );
     } else if (keyword === 'resource') {
       definitions.set(next(), { kind: 'opaque' });
+      if (peek() === ';') next();
+      else skipItem();
+    } else if (keyword === 'include') {
       skipItem();
     } else {
       throw new Error(`unexpected "${keyword}" in the world`);
@@ -236,7 +240,12 @@ function resolveFunction(fn: RawFunction, definitions: Map<string, Definition>):
 /** Words (names, package paths such as `wasi:cli/environment@0.2.0`) and punctuation. */
 function tokenize(text: string): string[] {
   const tokens: string[] = [];
-  const source = text.replace(/\/\/[^\n]*/g, '');
+  // Comments, and feature gates (`@since(version = 0.2.0)`, `@unstable(feature = x)`), say
+  // nothing about types.
+  const source = text
+    .replace(/\/\/[^\n]*/g, '')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/@(since|unstable|deprecated)\([^)]*\)/g, '');
   const pattern =
     /->|[{}()<>,;=_*]|:(?!\s)|:|[A-Za-z0-9%][A-Za-z0-9%\-.@+]*(?::(?=[A-Za-z])[A-Za-z0-9%\-.@+/]*)?(?:\/[A-Za-z0-9%\-.@+]*)?|\s+/gy;
   let match: RegExpExecArray | null;
