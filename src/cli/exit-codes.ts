@@ -43,6 +43,8 @@ export function exitCodeFor(error: unknown): number {
     if (error.code === 'ERR_TEMPLATE_UNSUPPORTED') return EXIT.USAGE;
     if (error.code === 'ERR_TARGET_NOT_EMPTY') return EXIT.TARGET_NOT_EMPTY;
     if (error.code === 'ERR_DEPLOY_FOLDER') return EXIT.SERVE_FAILED;
+    // Any command: NATS could not be reached at start.
+    if (error.code === 'ERR_NATS_UNREACHABLE') return EXIT.SERVE_FAILED;
     if (INPUT_CODES.has(error.code)) return EXIT.INPUT;
     return EXIT.CALL_FAILED;
   }

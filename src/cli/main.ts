@@ -10,6 +10,8 @@ import { callCommand } from './call.js';
 import { componentizeCommand } from './componentize.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
+import { deployCommand, undeployCommand } from './lattice-deploy.js';
+import { hostsCommand } from './lattice-hosts.js';
 import { newCommand } from './new.js';
 import { serveCommand } from './serve.js';
 
@@ -23,7 +25,7 @@ Exit codes:
   ${EXIT.CALL_FAILED}    call: the call failed (trap, timeout, bad result, ...)
   ${EXIT.USAGE}    usage: unknown command or option, missing or invalid argument
   ${EXIT.INPUT}    a file is unusable: missing, unreadable, not a valid module, bad sidecar
-  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use)
+  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use); --nats: NATS unreachable
   ${EXIT.TARGET_NOT_EMPTY}    new: the target folder is not empty
   ${EXIT.INTERNAL}   internal error (a bug: please report it with the output)
   ${EXIT.FORCED}  serve: a second signal stopped it without draining
@@ -40,11 +42,13 @@ function program(): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
+  const lattice = [deployCommand(), undeployCommand(), hostsCommand()];
   for (const command of [
     callCommand(),
     serveCommand(),
     inspectCommand(),
     newCommand(),
+    ...lattice,
     componentizeCommand(),
   ]) {
     root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));

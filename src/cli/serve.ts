@@ -1,10 +1,12 @@
 import { Command, Option } from 'commander';
-import { serve, type Gateway } from '../server/gateway.js';
+import { serve } from '../server/gateway.js';
 import { DEFAULT_MODULE_SETTINGS } from '../server/gateway-options.js';
 import { EXIT } from './exit-codes.js';
+import { addLatticeFlags } from './lattice-flags.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
+import { runLatticeServe, type HostFlags } from './serve-lattice.js';
 
-interface ServeFlags {
+interface ServeFlags extends HostFlags {
   host: string;
   port: number;
   threads: number;
@@ -25,12 +27,15 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** `wasmtube serve [dir]`: the HTTP gateway, until SIGINT or SIGTERM. */
 export function serveCommand(): Command {
   const d = DEFAULT_MODULE_SETTINGS;
-  return new Command('serve')
+  const command = new Command('serve')
     .description(
       'Serve every .wasm module in a folder over HTTP (POST /functions/:module/:function), ' +
         'deploying, reloading and undeploying as files change, until SIGINT or SIGTERM.',
     )
-    .argument('[dir]', 'the deploy folder', '.')
+    .argument(
+      '[dir]',
+      'the deploy folder (default: .); with --nats, a deploy source for the lattice',
+    )
     .option('--host <host>', 'address to bind (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: a free one)', port, 3000)
     .option('--threads <n>', 'threads per module', positiveInteger, d.threads)
@@ -84,14 +89,22 @@ Example:
   $ wasmtube serve examples --port 3000
   $ curl -X POST localhost:3000/functions/echo/echo -H 'Content-Type: application/json' -d '{"a":1}'`,
     )
-    .action(async (dir: string, flags: ServeFlags) => {
+    .option(
+      '--modules <names>',
+      'with --nats: serve only these modules of the lattice (comma-separated)',
+    )
+    .option(
+      '--host-id <id>',
+      "with --nats: this host's id in the lattice (default: <hostname>-<pid>)",
+    )
+    .action(async (dir: string | undefined, flags: ServeFlags) => {
       await runServe(dir, flags);
     });
+  return addLatticeFlags(command);
 }
 
-async function runServe(dir: string, flags: ServeFlags): Promise<void> {
-  const gateway = await serve({
-    dir,
+async function runServe(dir: string | undefined, flags: ServeFlags): Promise<void> {
+  const options = {
     host: flags.host,
     port: flags.port,
     token: flags.token === '' ? undefined : flags.token,
@@ -107,24 +120,37 @@ async function runServe(dir: string, flags: ServeFlags): Promise<void> {
       maxImagePixels: flags.maxImagePixels,
     },
     logger: { level: flags.logLevel },
-  });
-  await untilSignal(gateway, flags.shutdownTimeoutMs);
+  };
+  if (flags.nats !== undefined) {
+    return runLatticeServe(dir, flags, options, (leave, log) =>
+      untilSignal(log, () => leave(flags.shutdownTimeoutMs)),
+    );
+  }
+  const gateway = await serve({ ...options, dir: dir ?? '.' });
+  await untilSignal(gateway.app.log, () => gateway.close({ timeoutMs: flags.shutdownTimeoutMs }));
 }
 
 /** Resolves once a SIGINT or SIGTERM has shut the gateway down; a second signal forces exit. */
-function untilSignal(gateway: Gateway, timeoutMs: number): Promise<void> {
+function untilSignal(
+  log: { info: (o: object, m: string) => void; warn?: (o: object, m: string) => void },
+  close: () => Promise<void>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       const force = (again: NodeJS.Signals) => {
-        gateway.app.log.warn({ signal: again }, 'second signal: exiting without draining');
+        (log.warn ?? log.info).call(
+          log,
+          { signal: again },
+          'second signal: exiting without draining',
+        );
         process.exit(EXIT.FORCED);
       };
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
-      gateway.app.log.info({ signal }, 'signal received');
-      gateway.close({ timeoutMs }).then(() => {
+      log.info({ signal }, 'signal received');
+      close().then(() => {
         process.off('SIGINT', force);
         process.off('SIGTERM', force);
         resolve();

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { BearerAuth } from './bearer-auth.js';
 import { answerClientError, answerConnect, sendErrorAnswer } from './error-answers.js';
 import { DeployFolderError } from './gateway-errors.js';
+import type { GatewayLattice } from './gateway-lattice.js';
 import {
   checkGatewayOptions,
   DEFAULT_MODULE_SETTINGS,
@@ -42,6 +43,7 @@ export class Gateway {
   readonly metrics: GatewayMetrics;
   readonly #auth: BearerAuth | undefined;
   #closingFlag = false;
+  #lattice: GatewayLattice | undefined;
   #closing: Promise<void> | undefined;
   #url: string | undefined;
 
@@ -118,6 +120,7 @@ export class Gateway {
       metrics,
       auth: gateway.#auth,
       isClosing: () => gateway.#closingFlag,
+      lattice: () => gateway.#lattice,
     });
     try {
       await registry.start();
@@ -128,6 +131,14 @@ export class Gateway {
       throw error;
     }
     return gateway;
+  }
+
+  /**
+   * Makes this gateway a member of a lattice (`wasmtube serve --nats`): calls for modules it
+   * does not serve go to the lattice, `/jobs` routes work and `/healthz` reports the lattice.
+   */
+  useLattice(lattice: GatewayLattice | undefined): void {
+    this.#lattice = lattice;
   }
 
   /** The URL it listens on, once listening. */
