@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -268,5 +269,18 @@ describe('compiling a component', () => {
     const reads = component!.glue.match(/process\?\.env\?\.JCO_DEBUG/g) ?? [];
     expect(reads).toHaveLength(1);
     expect(component!.glue).toMatch(/^\(function \(\) \{\n"use strict";\nconst jcoDebug = /);
+  });
+});
+
+describe('loading wasmtube', () => {
+  it('does not load jco until a component is compiled (it compiles megabytes of wasm)', () => {
+    const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+    const files = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((f) =>
+      f.endsWith('.js'),
+    );
+    const staticImports = files.filter((f) =>
+      /^import .* from '@bytecodealliance\//m.test(readFileSync(join(dist, f), 'utf8')),
+    );
+    expect(staticImports).toEqual([]);
   });
 });

@@ -4,8 +4,6 @@
  * limits) and the world is read for the functions' types. Done once per content and cap: a
  * reload or a second bridge of the same bytes reuses it.
  */
-import { componentWit } from '@bytecodealliance/jco-transpile/wasm-tools';
-import { transpileBytes } from '@bytecodealliance/jco-transpile';
 import { MemoryLimitError, WasmCompileError } from '../errors.js';
 import { capMemoryPages } from '../bridge/wasm-binary.js';
 import { sha256 } from '../util/sha256.js';
@@ -45,6 +43,12 @@ async function compile(
 ): Promise<ComponentCode> {
   let files: Record<string, Uint8Array>;
   let wit: string;
+  // Loaded on first use, not at import: jco compiles megabytes of wasm when loaded, which every
+  // worker thread (and every process running only core modules) would pay for.
+  const [{ transpileBytes }, { componentWit }] = await Promise.all([
+    import('@bytecodealliance/jco-transpile'),
+    import('@bytecodealliance/jco-transpile/wasm-tools'),
+  ]);
   try {
     ({ files } = await transpileBytes(bytes, { name: GLUE_NAME, instantiation: 'async' }));
     wit = await componentWit(bytes);
