@@ -37,6 +37,7 @@ export const GROUPS = [
   'reload',
   'memory',
   'lattice',
+  'components',
 ];
 
 const { values: args } = parseArgs({
