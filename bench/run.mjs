@@ -38,6 +38,7 @@ export const GROUPS = [
   'memory',
   'isolation',
   'lattice',
+  'components',
 ];
 
 const { values: args } = parseArgs({

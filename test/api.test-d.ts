@@ -43,3 +43,16 @@ test('isolation is one of two modes, on the bridge, the Worker and every export'
   const worker = await Worker.start({ wasmFile: 'x.wasm', isolation: 'instance' });
   expectTypeOf(worker.exports()[0]!.isolation).toEqualTypeOf<Isolation>();
 });
+
+test('components: load, ready and plain host functions by interface', async () => {
+  const cipher = await Wasmtube.load('caesar.wasm', {
+    wasi: {},
+    hostFunctions: { 'example:cipher/audit-log': { log: (message: string) => void message } },
+  });
+  expectTypeOf(cipher).toEqualTypeOf<Wasmtube>();
+  expectTypeOf(Wasmtube.fromFile('caesar.wasm').ready).toEqualTypeOf<Promise<void>>();
+  expectTypeOf(cipher.call<string>('encrypt', ['hello world'])).toEqualTypeOf<Promise<string>>();
+  expectTypeOf(cipher.call('birthday', [{ name: 'Ada', age: 36 }])).toEqualTypeOf<
+    Promise<unknown>
+  >();
+});

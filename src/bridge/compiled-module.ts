@@ -11,6 +11,8 @@ import { byteArray, describeValue } from './check-options.js';
 import { exportMutableGlobals, reservedGlobalName } from './export-globals.js';
 import { virtualizeMemorySize } from './virtual-memory-size.js';
 import { capMemoryPages, readModuleInfo, type ModuleInfo, PAGE_SIZE } from './wasm-binary.js';
+import type { ComponentCode } from '../component/component-code.js';
+import { isComponent } from '../component/component-binary.js';
 
 /**
  * What a call may see of the calls before it on the same instance: `'instance'` keeps guest
@@ -50,6 +52,11 @@ export interface CompiledModule {
    * stack pointer's low-water mark (see `shadow-stack.ts`).
    */
   shadowStack: { low: number; top: number; lowWaterGlobal: string } | undefined;
+  /**
+   * Present when the bytes were a WebAssembly component (see src/component/): its glue, core
+   * modules and world. `module` is then its main core module and `info` is undefined.
+   */
+  component?: ComponentCode | undefined;
 }
 
 /** Options that change how bytes become a module. */
@@ -102,6 +109,13 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
       { details: { bytes: bytes.length } },
     );
   }
+  if (isComponent(bytes)) {
+    throw new WasmCompileError(
+      'The bytes are a WebAssembly component, which compiles asynchronously: use ' +
+        'compileGuest(bytes), Wasmtube.load(), or Wasmtube.fromFile/fromBinary and await bridge.ready.',
+      { details: { bytes: bytes.length } },
+    );
+  }
   let source = bytes;
   if (maxPages !== undefined) {
     try {
@@ -145,7 +159,21 @@ export function checkCompiledIsolation(compiled: CompiledModule, isolation: unkn
   }
 }
 
-function isolationMode(isolation: unknown): Isolation {
+/**
+ * In-process components have no `'call'` isolation yet (a Worker gives each call of a component
+ * a fresh instance instead).
+ */
+export function checkComponentIsolation(isolation: unknown): void {
+  if (isolation !== 'call') return;
+  throw new IsolationUnsupportedError(
+    "isolation 'call' is not available for a component in-process yet: use a Worker, which " +
+      "gives each call of a component a fresh instance, or isolation 'instance'.",
+    { details: { component: true } },
+  );
+}
+
+/** `options.isolation`, checked, with its default. */
+export function isolationMode(isolation: unknown): Isolation {
   if (isolation === undefined) return 'instance';
   if (!ISOLATIONS.includes(isolation as Isolation)) {
     throw new InvalidArgumentError(
@@ -193,7 +221,7 @@ function prepareForSnapshots(bytes: Uint8Array): {
   };
 }
 
-function memoryCapPages(maxMemoryMb: number | undefined): number | undefined {
+export function memoryCapPages(maxMemoryMb: number | undefined): number | undefined {
   if (maxMemoryMb === undefined) return undefined;
   if (typeof maxMemoryMb !== 'number' || !(maxMemoryMb > 0) || maxMemoryMb > 4096) {
     throw new InvalidArgumentError(

@@ -1,4 +1,5 @@
 import type { CompiledModule, Isolation } from './compiled-module.js';
+import { formatWitFunction, type WitFunction } from '../component/wit-types.js';
 import { conventionOf, hasAllocator, type Convention } from './conventions.js';
 import { formatSignature, type FunctionSignature } from './wasm-binary.js';
 
@@ -12,7 +13,7 @@ export interface ExportInfo {
   convention: Convention;
   /** `undefined` if the binary uses features the signature reader does not cover. */
   signature: FunctionSignature | undefined;
-  /** The signature in text form, e.g. `(i32, i32) -> i32`. */
+  /** The signature in text form, e.g. `(i32, i32) -> i32`; for a component, its WIT type (`func(message: string) -> string`). */
   type: string;
   /** What a call of it sees of earlier calls' guest state (see `WasmtubeOptions.isolation`). */
   isolation: Isolation;
@@ -20,6 +21,9 @@ export interface ExportInfo {
 
 /** The module's exported functions, with signatures and calling conventions. */
 export function describeExports(compiled: CompiledModule): ExportInfo[] {
+  if (compiled.component) {
+    return describeComponent(compiled.component.world.functions, compiled.isolation);
+  }
   const exports = WebAssembly.Module.exports(compiled.module);
   const allocator = hasAllocator(exports);
   return exports
@@ -34,4 +38,18 @@ export function describeExports(compiled: CompiledModule): ExportInfo[] {
         isolation: compiled.isolation,
       };
     });
+}
+
+/** A component's functions as `exports()` lists them: WIT types, no core signature. */
+export function describeComponent(
+  functions: readonly WitFunction[],
+  isolation: Isolation,
+): ExportInfo[] {
+  return functions.map((fn) => ({
+    name: fn.name,
+    convention: 'component',
+    signature: undefined,
+    type: formatWitFunction(fn),
+    isolation,
+  }));
 }

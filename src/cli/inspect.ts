@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { WasmCompileError, WasmFileNotFoundError, WasmFileReadError } from '../errors.js';
-import { describeModule, type ModuleDescription } from '../server/module-description.js';
+import type { ModuleDescription } from '../server/module-description.js';
+import { describeGuest } from '../server/guest-description.js';
+import { isComponent } from '../component/component-binary.js';
 
 /** `wasmtube inspect <file.wasm>`: exports, imports, calling conventions, memory limits. */
 export function inspectCommand(): Command {
@@ -38,6 +40,7 @@ async function inspect(file: string): Promise<ModuleDescription> {
       details: { path: file, errno: code },
     });
   }
+  if (isComponent(bytes)) return describeGuest(bytes);
   try {
     new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } catch (error) {
@@ -48,23 +51,25 @@ async function inspect(file: string): Promise<ModuleDescription> {
       },
     );
   }
-  return describeModule(bytes);
+  return describeGuest(bytes);
 }
 
 function format(file: string, d: ModuleDescription): string {
   const lines = [`${file}`, `  size     ${d.sizeBytes} bytes`, `  sha256   ${d.sha256}`];
   const m = d.memory;
   lines.push(
-    m
-      ? `  memory   ${m.initialPages} pages (${mb(m.initialMb)}) initial, ` +
+    d.component
+      ? '  kind     WebAssembly component (its memory is its own)'
+      : m
+        ? `  memory   ${m.initialPages} pages (${mb(m.initialMb)}) initial, ` +
           (m.maximumPages === undefined
             ? 'no maximum'
             : `${m.maximumPages} pages (${mb(m.maximumMb!)}) maximum`) +
           (m.imported ? ', imported' : '') +
           (m.shared ? ', shared' : '') +
           (m.memory64 ? ', 64-bit' : '')
-      : '  memory   none',
-    `  wasi     ${d.wasi ? 'yes (preview 1)' : 'no'}`,
+        : '  memory   none',
+    `  wasi     ${d.wasi ? `yes (preview ${d.component ? 2 : 1})` : 'no'}`,
   );
   if (!d.signaturesKnown)
     lines.push('  (signatures unavailable: the binary uses features not read)');
@@ -77,8 +82,19 @@ function format(file: string, d: ModuleDescription): string {
   for (const e of d.otherExports) lines.push(`  ${e.name.padEnd(width)}  ${e.kind}`);
   lines.push('', `imports (${d.imports.length})`);
   for (const i of d.imports) {
-    lines.push(`  ${`${i.module}.${i.name}`}  ${i.type ?? i.kind}`);
+    lines.push(
+      `  ${i.kind === 'interface' ? i.module : `${i.module}.${i.name}`}  ${i.type ?? i.kind}`,
+    );
   }
+  if (d.component)
+    lines.push(
+      '',
+      'world',
+      ...d.component.wit
+        .trim()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   return `${lines.join('\n')}\n`;
 }
 

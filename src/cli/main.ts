@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { WasmtubeError } from '../errors.js';
 import { callCommand } from './call.js';
+import { componentizeCommand } from './componentize.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
 import { deployCommand, undeployCommand } from './lattice-deploy.js';
@@ -48,6 +49,7 @@ function program(): Command {
     inspectCommand(),
     newCommand(),
     ...lattice,
+    componentizeCommand(),
   ]) {
     root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
   }

@@ -1,10 +1,10 @@
 import { debuglog } from 'node:util';
 import {
-  compileModule,
   readWasmFile,
   type CompiledModule,
   type CompileOptions,
 } from '../bridge/compiled-module.js';
+import { compileGuest } from '../component/compile-guest.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { sha256 } from '../util/sha256.js';
 import { ReloadRejectedError, type WasmtubeError } from '../errors.js';
@@ -183,7 +183,7 @@ export class Deployer {
     }
     let compiled!: CompiledModule;
     try {
-      compiled = compileModule(bytes!, this.#options.compile);
+      compiled = await compileGuest(bytes!, this.#options.compile);
     } catch (error) {
       reject(`the new module was rejected: ${(error as Error).message}`, error);
     }

@@ -216,7 +216,9 @@ export function threadData(
     maxImagePixels: options.maxImagePixels,
     importsModule: moduleSpecifier(options.importsModule),
     recycle: {
-      maxCallsPerInstance: options.maxCallsPerInstance,
+      // 'call' isolation of a component: no snapshot yet, so a fresh instance for every call.
+      maxCallsPerInstance:
+        compiled.component && compiled.isolation === 'call' ? 1 : options.maxCallsPerInstance,
       maxInstanceAgeMs: options.maxInstanceAgeMs,
       maxMemoryBytes: options.recycleMemoryMb * 1024 * 1024,
     },
