@@ -203,7 +203,7 @@ export class Wasmtube {
 
   /** @internal Runs the `'call'` isolation restore a thread deferred past its reply. */
   settle(): void {
-    this.#core.guest.settle();
+    if (!this.#component) this.#core.guest.settle();
   }
 
   /** Where this bridge writes payloads: a host-owned region (default) or a fixed offset. */
