@@ -43,6 +43,7 @@ export function exitCodeFor(error: unknown): number {
     if (error.code === 'ERR_TEMPLATE_UNSUPPORTED') return EXIT.USAGE;
     if (error.code === 'ERR_TARGET_NOT_EMPTY') return EXIT.TARGET_NOT_EMPTY;
     if (error.code === 'ERR_DEPLOY_FOLDER') return EXIT.SERVE_FAILED;
+    if (error.code === 'ERR_LISTEN_FAILED') return EXIT.SERVE_FAILED;
     if (INPUT_CODES.has(error.code)) return EXIT.INPUT;
     return EXIT.CALL_FAILED;
   }

@@ -9,6 +9,7 @@ import { WasmtubeError } from '../errors.js';
 import { callCommand } from './call.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
+import { usageMessage } from './usage-message.js';
 import { newCommand } from './new.js';
 import { serveCommand } from './serve.js';
 
@@ -36,11 +37,13 @@ function program(): Command {
         'or start a guest project.',
     )
     .version(version, '-v, --version')
-    .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
   for (const command of [callCommand(), serveCommand(), inspectCommand(), newCommand()]) {
-    root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
+    root.addCommand(command);
+  }
+  // Usage errors are printed by main() in the documented form, not as commander's "error: ...".
+  for (const command of [root, ...root.commands]) {
+    command.exitOverride().configureOutput({ outputError: () => undefined });
   }
   return root;
 }
@@ -51,9 +54,11 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has printed the message (or the help) already.
+      // Help and the version are printed by commander; errors are ours to print.
       const shown = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
-      return shown || error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (shown || error.exitCode === 0) return EXIT.OK;
+      process.stderr.write(`wasmtube: ${usageMessage(error, argv)}\n`);
+      return EXIT.USAGE;
     }
     const code = exitCodeFor(error);
     if (error instanceof WasmtubeError) {

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { serve, type Gateway } from '../server/gateway.js';
 import { DEFAULT_MODULE_SETTINGS } from '../server/gateway-options.js';
 import { EXIT } from './exit-codes.js';
+import { checkListenAddress, listenError } from './listen-check.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
 
 interface ServeFlags {
@@ -90,6 +91,8 @@ Example:
 }
 
 async function runServe(dir: string, flags: ServeFlags): Promise<void> {
+  // Before deploying anything: a taken port should not cost a deploy of every module.
+  await checkListenAddress(flags.host, flags.port);
   const gateway = await serve({
     dir,
     host: flags.host,
@@ -107,6 +110,9 @@ async function runServe(dir: string, flags: ServeFlags): Promise<void> {
       maxImagePixels: flags.maxImagePixels,
     },
     logger: { level: flags.logLevel },
+  }).catch((error: unknown) => {
+    // Taken between the check and the listen.
+    throw listenError(error, flags.host, flags.port);
   });
   await untilSignal(gateway, flags.shutdownTimeoutMs);
 }

@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ExportNotFoundError, type WasmtubeError } from '../errors.js';
+import type { ImageInput } from '../types.js';
+import { forHttp } from './http-advice.js';
 import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
+import { callLikeInput } from './image-answer.js';
 import { checkCallInput } from './image-guard.js';
 import { OK, type GatewayMetrics } from './metrics.js';
 import { findModule, servingWorker } from './module-lookup.js';
@@ -53,7 +56,7 @@ async function callFunction(
   };
   reply.raw.once('close', onClose);
   try {
-    const { input, returns } = toCall({
+    const { input, returns, likeInput } = toCall({
       body: request.body,
       contentType: request.headers['content-type'],
       accept: request.headers.accept,
@@ -69,10 +72,19 @@ async function callFunction(
     // no await between finding its worker and calling it: a swap cannot come in between.
     const current = findModule(modules, name);
     const worker = servingWorker(current);
-    const { result, info } = await worker.callFunctionWithInfo(fn, input, {
-      returns,
-      signal: controller.signal,
-    });
+    const { result, info, format } =
+      likeInput === undefined
+        ? {
+            ...(await worker.callFunctionWithInfo(fn, input, {
+              returns,
+              signal: controller.signal,
+            })),
+            format: returns,
+          }
+        : await callLikeInput(worker, fn, input as ImageInput, likeInput, {
+            signal: controller.signal,
+            maxImagePixels: current.settings.maxImagePixels,
+          });
     const version = current.versionOf(info.version);
     const hash = current.hashOf(version);
     reply
@@ -82,13 +94,13 @@ async function callFunction(
         'server-timing',
         `queue;dur=${info.queuedMs.toFixed(1)}, run;dur=${info.runMs.toFixed(1)}`,
       )
-      .type(CONTENT_TYPE[returns]);
+      .type(CONTENT_TYPE[format]);
     if (hash) reply.header('x-wasmtube-module-hash', hash);
     observe(fn, OK);
-    return reply.send(toBody(result, returns));
+    return reply.send(toBody(result, format));
   } catch (error) {
     observe(fn, (error as WasmtubeError).code ?? 'ERR_INTERNAL');
-    throw error;
+    throw forHttp(error);
   } finally {
     reply.raw.off('close', onClose);
   }

@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HostFunctions } from '../bridge/host-functions.js';
+import { ReloadRejectedError } from '../errors.js';
 import { Worker } from '../supervisor/worker.js';
 import { sha256 } from '../util/sha256.js';
 import { CoalescingQueue } from './coalescing-queue.js';
@@ -275,7 +276,8 @@ export class ModuleRegistry {
       record.touch();
       metrics.reloads.inc({ module: record.name, outcome: 'ok' });
       log.info({ version, hash: result.hash, durationMs: result.durationMs }, 'reloaded');
-    } catch (error) {
+    } catch (thrown) {
+      const error = inGatewayVersions(thrown, record.version);
       record.noteError(error);
       metrics.reloads.inc({ module: record.name, outcome: 'rejected' });
       log.warn(
@@ -339,6 +341,20 @@ export class ModuleRegistry {
       log.error({ err: error }, 'supervisor gave up on the module; it no longer serves');
     });
   }
+}
+
+/**
+ * A worker's `ERR_RELOAD_REJECTED` names the worker's own version (0 at its start); the gateway
+ * numbers versions across workers, so the message is rebuilt with the version actually serving.
+ */
+function inGatewayVersions(error: unknown, serving: number): unknown {
+  if (!(error instanceof ReloadRejectedError) || typeof error.details.reason !== 'string') {
+    return error;
+  }
+  return new ReloadRejectedError(`Version ${serving} keeps serving: ${error.details.reason}`, {
+    cause: error.cause,
+    details: { ...error.details, version: serving },
+  });
 }
 
 function describeFailure(record: ModuleRecord | undefined, what: string): string {
