@@ -43,10 +43,12 @@ async function callFunction(
   if (target === undefined) {
     observe('_unknown', ExportNotFoundError.code);
     const available = [...module.functions.keys()];
-    throw new ExportNotFoundError(
+    const error = new ExportNotFoundError(
       `Module "${name}" exports no function "${fn}". Functions: ${available.join(', ') || '(none)'}.`,
       { details: { module: name, name: fn, available } },
     );
+    metrics.window.noteError(name, fn.slice(0, 64), error.code, error.message.slice(0, 300));
+    throw error;
   }
   // A client that goes away cancels its call (a running one's thread is replaced).
   const controller = new AbortController();
@@ -99,8 +101,11 @@ async function callFunction(
     observe(fn, OK);
     return reply.send(toBody(result, format));
   } catch (error) {
-    observe(fn, (error as WasmtubeError).code ?? 'ERR_INTERNAL');
-    throw forHttp(error);
+    const code = (error as WasmtubeError).code ?? 'ERR_INTERNAL';
+    observe(fn, code);
+    const answer = forHttp(error);
+    metrics.window.noteError(name, fn, code, (answer as Error).message ?? String(answer));
+    throw answer;
   } finally {
     reply.raw.off('close', onClose);
   }

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HostFunctions } from '../bridge/host-functions.js';
@@ -8,6 +9,7 @@ import { CoalescingQueue } from './coalescing-queue.js';
 import { DeployFolderWatcher, moduleNameOf } from './deploy-folder-watcher.js';
 import { grantedHostFunctions } from './host-catalog.js';
 import type { GatewayMetrics, ModuleGaugeSource } from './metrics.js';
+import { summarizeError, type RegistryEvents } from './module-activity.js';
 import { describeModule } from './module-description.js';
 import { ModuleRecord, type DeployedModule } from './module-record.js';
 import { readModuleSettings } from './read-module-settings.js';
@@ -40,9 +42,10 @@ export interface RegistryOptions {
  * {@link Worker}, configured by the gateway's defaults and its sidecar `<name>.json`. A new file
  * deploys; changed content hot-reloads (blue/green, in the worker); changed settings start a new
  * worker, move traffic to it and drain the old one; a deleted file drains and undeploys. Every
- * change is reconciled per module, one at a time, from what is on disk at that moment.
+ * change is reconciled per module, one at a time, from what is on disk at that moment. Each step
+ * is reported as an `activity` event (see {@link ModuleActivity}).
  */
-export class ModuleRegistry {
+export class ModuleRegistry extends EventEmitter<RegistryEvents> {
   readonly #options: RegistryOptions;
   readonly #records = new Map<string, ModuleRecord>();
   /** Last version of undeployed modules, so a re-added module's versions keep increasing. */
@@ -50,11 +53,29 @@ export class ModuleRegistry {
   readonly #queue = new CoalescingQueue();
   readonly #retiring = new Set<Promise<void>>();
   #watcher: DeployFolderWatcher | undefined;
+  /** Modules to start again on their next sync even if nothing changed (`restart()`). */
+  readonly #restarts = new Set<string>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: RegistryOptions) {
+    super();
     this.#options = options;
+  }
+
+  /** The deploy folder, absolute. */
+  get folder(): string {
+    return this.#options.folder;
+  }
+
+  /**
+   * Starts module `name` again from its files: a new worker with fresh threads takes new calls
+   * as the next version once ready, and the old one drains (PM2's `reload`). Resolves when done;
+   * the module's status tells how it went.
+   */
+  restart(name: string): Promise<void> {
+    this.#restarts.add(name);
+    return this.sync(name);
   }
 
   /** Starts watching (if asked) and deploys every module in the folder; resolves when done. */
@@ -186,6 +207,10 @@ export class ModuleRegistry {
     }
     const hash = sha256(bytes);
     const settingsKey = JSON.stringify(settings);
+    const restart = this.#restarts.delete(name);
+    if (restart && record?.state === 'serving') {
+      return this.#deploy(name, bytes, hash, settings, settingsKey, log, 'restart');
+    }
     if (record?.state === 'serving' && record.settingsKey === settingsKey) {
       if (record.fileHash === hash) return; // nothing changed: a touch, or a duplicate event
       record.fileHash = hash;
@@ -209,6 +234,7 @@ export class ModuleRegistry {
     settings: ModuleSettings,
     settingsKey: string,
     log: FastifyBaseLogger,
+    why: 'settings' | 'restart' = 'settings',
   ): Promise<void> {
     const { metrics } = this.#options;
     const existing = this.#records.get(name);
@@ -231,6 +257,12 @@ export class ModuleRegistry {
       worker = await Worker.start(workerOptions(bytes, settings, description.wasi, hostFunctions));
     } catch (error) {
       metrics.deploys.inc({ module: name, outcome: 'failed' });
+      this.emit('activity', {
+        type: 'deploy-failed',
+        module: name,
+        version: record.version,
+        error: summarizeError(error),
+      });
       if (previous) {
         record.noteError(error);
         log.error(
@@ -256,6 +288,13 @@ export class ModuleRegistry {
     record.swapIn(worker, version, settings, description);
     this.#watchWorker(record, worker, log);
     metrics.deploys.inc({ module: name, outcome: 'ok' });
+    this.emit('activity', {
+      type: 'deploy',
+      module: name,
+      version,
+      hash: worker.hash,
+      reason: previous ? why : 'new',
+    });
     log.info(
       { version, hash: worker.hash, functions: [...record.functions.keys()] },
       previous ? 'redeployed with new settings' : 'deployed',
@@ -275,11 +314,24 @@ export class ModuleRegistry {
       record.error = undefined;
       record.touch();
       metrics.reloads.inc({ module: record.name, outcome: 'ok' });
+      this.emit('activity', {
+        type: 'reload',
+        module: record.name,
+        version,
+        hash: result.hash,
+        durationMs: result.durationMs,
+      });
       log.info({ version, hash: result.hash, durationMs: result.durationMs }, 'reloaded');
     } catch (thrown) {
       const error = inGatewayVersions(thrown, record.version);
       record.noteError(error);
       metrics.reloads.inc({ module: record.name, outcome: 'rejected' });
+      this.emit('activity', {
+        type: 'reload-rejected',
+        module: record.name,
+        version: record.version,
+        error: summarizeError(error),
+      });
       log.warn(
         { err: error, version: record.version },
         `reload rejected; version ${record.version} keeps serving`,
@@ -295,6 +347,7 @@ export class ModuleRegistry {
     if (!record.worker) return;
     this.#lastVersions.set(name, record.version);
     this.#options.metrics.undeploys.inc({ module: name });
+    this.emit('activity', { type: 'undeploy', module: name, version: record.version });
     log.info({ version: record.version }, 'file removed: draining and undeploying');
     await this.#retire(record.worker);
     log.info({ version: record.version }, 'undeployed');
@@ -317,6 +370,10 @@ export class ModuleRegistry {
     const current = () => record.worker === worker;
     worker.on('restart', (event) => {
       metrics.restarts.inc({ module: record.name, reason: event.reason });
+      if (current()) {
+        const version = record.versionOf(event.version);
+        this.emit('activity', { type: 'restart', module: record.name, version, reason: event.reason });
+      }
       log.warn({ ...event, version: record.versionOf(event.version) }, 'thread restarted');
     });
     worker.on('timeout', (event) => log.warn(event, 'call timed out; its thread is replaced'));
@@ -326,6 +383,13 @@ export class ModuleRegistry {
       record.rememberHash(version, event.restoredHash);
       record.touch();
       metrics.reloads.inc({ module: record.name, outcome: 'rollback' });
+      this.emit('activity', {
+        type: 'rollback',
+        module: record.name,
+        from: record.versionOf(event.from),
+        version,
+        hash: event.restoredHash,
+      });
       log.error(
         { from: record.versionOf(event.from), to: version, hash: event.hash },
         'new version kept failing: rolled back to the previous content',
@@ -338,6 +402,12 @@ export class ModuleRegistry {
       record.touch();
       // Rewriting the file (or its sidecar) deploys it again.
       record.settingsKey = undefined;
+      this.emit('activity', {
+        type: 'module-failed',
+        module: record.name,
+        version: record.version,
+        error: summarizeError(error),
+      });
       log.error({ err: error }, 'supervisor gave up on the module; it no longer serves');
     });
   }
