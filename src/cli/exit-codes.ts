@@ -4,7 +4,10 @@ import { WasmtubeError } from '../errors.js';
 export const EXIT = {
   /** Success; `serve` stopped by SIGINT/SIGTERM after draining its calls. */
   OK: 0,
-  /** `call`: the call failed (trap, timeout, bad result, ...); the code is on stderr. */
+  /**
+   * `call`: the call failed (trap, timeout, bad result, ...); an admin command: the gateway
+   * refused or failed the request. The code is on stderr.
+   */
   CALL_FAILED: 1,
   /** Usage: unknown command or option, missing or invalid argument, invalid `--data` JSON. */
   USAGE: 2,
@@ -14,6 +17,8 @@ export const EXIT = {
   SERVE_FAILED: 4,
   /** `new`: the target folder is not empty (or is a file); nothing was written. */
   TARGET_NOT_EMPTY: 5,
+  /** `ls`, `reload`, `deploy`, `undeploy`, `logs`, `top`: no gateway answers at `--url`. */
+  GATEWAY_UNREACHABLE: 6,
   /** A bug: an unexpected error (the stack is on stderr). */
   INTERNAL: 70,
   /** `serve` got a second SIGINT/SIGTERM while shutting down and stopped without draining. */
@@ -44,6 +49,7 @@ export function exitCodeFor(error: unknown): number {
     if (error.code === 'ERR_TARGET_NOT_EMPTY') return EXIT.TARGET_NOT_EMPTY;
     if (error.code === 'ERR_DEPLOY_FOLDER') return EXIT.SERVE_FAILED;
     if (error.code === 'ERR_LISTEN_FAILED') return EXIT.SERVE_FAILED;
+    if (error.code === 'ERR_GATEWAY_UNREACHABLE') return EXIT.GATEWAY_UNREACHABLE;
     if (INPUT_CODES.has(error.code)) return EXIT.INPUT;
     return EXIT.CALL_FAILED;
   }

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `wasmtube` command: `call`, `serve`, `inspect` and `new`. Errors go to stderr as
+ * The `wasmtube` command: `call`, `serve`, `inspect`, `new`, and the admin commands against a
+ * running gateway (`ls`, `reload`, `deploy`, `undeploy`, `logs`, `top`). Errors go to stderr as
  * `wasmtube: <CODE>: <message>`, with the exit codes of {@link EXIT}.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { WasmtubeError } from '../errors.js';
+import { adminCommands } from './admin-commands.js';
 import { callCommand } from './call.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
@@ -25,6 +27,7 @@ Exit codes:
   ${EXIT.INPUT}    a file is unusable: missing, unreadable, not a valid module, bad sidecar
   ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use)
   ${EXIT.TARGET_NOT_EMPTY}    new: the target folder is not empty
+  ${EXIT.GATEWAY_UNREACHABLE}    ls, reload, deploy, undeploy, logs, top: no gateway answers at --url
   ${EXIT.INTERNAL}   internal error (a bug: please report it with the output)
   ${EXIT.FORCED}  serve: a second signal stopped it without draining
 Errors are printed to stderr as "wasmtube: <CODE>: <message>"; codes are in docs/errors.md
@@ -34,11 +37,17 @@ function program(): Command {
   const root = new Command('wasmtube')
     .description(
       'Run WebAssembly modules: call a function, inspect a module, serve a folder over HTTP, ' +
-        'or start a guest project.',
+        'start a guest project, or manage a running gateway.',
     )
     .version(version, '-v, --version')
     .addHelpText('after', EXIT_CODES_HELP);
-  for (const command of [callCommand(), serveCommand(), inspectCommand(), newCommand()]) {
+  for (const command of [
+    callCommand(),
+    serveCommand(),
+    inspectCommand(),
+    newCommand(),
+    ...adminCommands(),
+  ]) {
     root.addCommand(command);
   }
   // Usage errors are printed by main() in the documented form, not as commander's "error: ...".

@@ -1,8 +1,13 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { serve, type Gateway } from '../server/gateway.js';
+import { InputFileError } from '../server/gateway-errors.js';
 import { DEFAULT_MODULE_SETTINGS } from '../server/gateway-options.js';
+import { serve, type Gateway } from '../server/gateway.js';
+import { teeStream } from '../server/log-book.js';
 import { EXIT } from './exit-codes.js';
 import { checkListenAddress, listenError } from './listen-check.js';
+import { prettyStream } from './pretty-log.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
 
 interface ServeFlags {
@@ -19,6 +24,8 @@ interface ServeFlags {
   watch: boolean;
   shutdownTimeoutMs: number;
   logLevel: string;
+  pretty?: boolean;
+  logFile?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -74,6 +81,8 @@ export function serveCommand(): Command {
       10_000,
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .option('--pretty', 'human-readable log lines (for a terminal) instead of JSON')
+    .option('--log-file <path>', 'also append the log, as JSON lines, to this file')
     .addHelpText(
       'after',
       `
@@ -93,6 +102,7 @@ Example:
 async function runServe(dir: string, flags: ServeFlags): Promise<void> {
   // Before deploying anything: a taken port should not cost a deploy of every module.
   await checkListenAddress(flags.host, flags.port);
+  const logFile = flags.logFile === undefined ? undefined : await openLogFile(flags.logFile);
   const gateway = await serve({
     dir,
     host: flags.host,
@@ -109,12 +119,20 @@ async function runServe(dir: string, flags: ServeFlags): Promise<void> {
       maxMemoryMb: flags.maxMemoryMb,
       maxImagePixels: flags.maxImagePixels,
     },
-    logger: { level: flags.logLevel },
-  }).catch((error: unknown) => {
+    logger: {
+      level: flags.logLevel,
+      stream: teeStream(flags.pretty ? prettyStream(process.stdout) : process.stdout, ...(logFile ? [logFile] : [])),
+    },
+  }).catch(async (error: unknown) => {
+    logFile?.end();
     // Taken between the check and the listen.
     throw listenError(error, flags.host, flags.port);
   });
-  await untilSignal(gateway, flags.shutdownTimeoutMs);
+  try {
+    await untilSignal(gateway, flags.shutdownTimeoutMs);
+  } finally {
+    logFile?.end();
+  }
 }
 
 /** Resolves once a SIGINT or SIGTERM has shut the gateway down; a second signal forces exit. */
@@ -139,4 +157,17 @@ function untilSignal(gateway: Gateway, timeoutMs: number): Promise<void> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** The `--log-file`, opened for appending; a path that cannot be written fails before serving. */
+async function openLogFile(path: string): Promise<WriteStream> {
+  try {
+    await (await open(path, 'a')).close();
+  } catch (error) {
+    throw new InputFileError(`Cannot write --log-file ${path}: ${(error as Error).message}`, {
+      cause: error,
+      details: { path },
+    });
+  }
+  return createWriteStream(path, { flags: 'a' });
 }

@@ -297,7 +297,11 @@ export class ModuleRegistry extends EventEmitter<RegistryEvents> {
     });
     log.info(
       { version, hash: worker.hash, functions: [...record.functions.keys()] },
-      previous ? 'redeployed with new settings' : 'deployed',
+      previous
+        ? why === 'restart'
+          ? 'restarted on fresh threads'
+          : 'redeployed with new settings'
+        : 'deployed',
     );
     if (previous) this.#retire(previous);
   }
