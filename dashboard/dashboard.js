@@ -17,10 +17,10 @@ const state = {
 let token = sessionStorage.getItem(TOKEN_KEY) ?? '';
 let renderQueued = false;
 
-const escape = (value) =>
-  String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escape = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const time = (iso) => new Date(iso).toLocaleTimeString();
-const ms = (value) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
+const ms = (value) =>
+  value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2);
 
 function setConnection(text, kind) {
   const el = $('connection');
@@ -92,7 +92,12 @@ function handle(event) {
         const points = (state.history[live.name] ??= []);
         // A stats event sent for an activity repeats the last tick's figures: one point a tick.
         if (points.at(-1)?.t !== Date.parse(event.at)) {
-          points.push({ t: Date.parse(event.at), callsPerSec: live.callsPerSec, p50Ms: live.p50Ms, p99Ms: live.p99Ms });
+          points.push({
+            t: Date.parse(event.at),
+            callsPerSec: live.callsPerSec,
+            p50Ms: live.p50Ms,
+            p99Ms: live.p99Ms,
+          });
           if (points.length > 600) points.splice(0, points.length - 600);
         }
       }
@@ -143,9 +148,7 @@ function render() {
 }
 
 function moduleCard(m) {
-  const threads = m.threads
-    ? `${m.threads.alive}/${m.threads.ready}/${m.threads.spare ?? 0}`
-    : '–';
+  const threads = m.threads ? `${m.threads.alive}/${m.threads.ready}/${m.threads.spare ?? 0}` : '–';
   const failures = Object.entries(m.failuresByCode ?? {})
     .sort((a, b) => b[1] - a[1])
     .map(([code, n]) => `<span class="code">${escape(code)}</span> ${n}`)
@@ -177,33 +180,49 @@ function moduleCard(m) {
 function sparkline(points) {
   const width = 300;
   const height = 48;
-  if (points.length < 2) return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="no data yet"></svg>`;
+  if (points.length < 2)
+    return `<svg class="spark" viewBox="0 0 ${width} ${height}" role="img" aria-label="no data yet"></svg>`;
   const x = (i) => ((i / (SPARK_POINTS - 1)) * width).toFixed(1);
   const offset = SPARK_POINTS - points.length;
   const line = (values, max, color) => {
     const top = max > 0 ? max : 1;
-    const coords = values.map((v, i) => `${x(i + offset)},${(height - 2 - (v / top) * (height - 4)).toFixed(1)}`);
+    const coords = values.map(
+      (v, i) => `${x(i + offset)},${(height - 2 - (v / top) * (height - 4)).toFixed(1)}`,
+    );
     return `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${coords.join(' ')}"/>`;
   };
   const latencyMax = Math.max(...points.map((p) => p.p99Ms));
   const callsMax = Math.max(...points.map((p) => p.callsPerSec));
   return `<svg class="spark" viewBox="0 0 ${width} ${height}" preserveAspectRatio="none" role="img" aria-label="calls per second and latency">
-    ${line(points.map((p) => p.callsPerSec), callsMax, 'var(--calls)')}
-    ${line(points.map((p) => p.p50Ms), latencyMax, 'var(--p50)')}
-    ${line(points.map((p) => p.p99Ms), latencyMax, 'var(--p99)')}
+    ${line(
+      points.map((p) => p.callsPerSec),
+      callsMax,
+      'var(--calls)',
+    )}
+    ${line(
+      points.map((p) => p.p50Ms),
+      latencyMax,
+      'var(--p50)',
+    )}
+    ${line(
+      points.map((p) => p.p99Ms),
+      latencyMax,
+      'var(--p99)',
+    )}
   </svg>`;
 }
 
 function timelineItem(e) {
-  const what = {
-    deploy: `deployed v${e.version}${e.reason && e.reason !== 'new' ? ` (${e.reason})` : ''}`,
-    reload: `reloaded to v${e.version} in ${Math.round(e.durationMs ?? 0)} ms`,
-    'reload-rejected': `rejected a new build; v${e.version} keeps serving`,
-    'deploy-failed': 'deploy failed',
-    rollback: `rolled back v${e.from} to the previous content as v${e.version}`,
-    undeploy: `undeployed (was v${e.version})`,
-    'module-failed': 'supervisor gave up: not serving',
-  }[e.type] ?? e.type;
+  const what =
+    {
+      deploy: `deployed v${e.version}${e.reason && e.reason !== 'new' ? ` (${e.reason})` : ''}`,
+      reload: `reloaded to v${e.version} in ${Math.round(e.durationMs ?? 0)} ms`,
+      'reload-rejected': `rejected a new build; v${e.version} keeps serving`,
+      'deploy-failed': 'deploy failed',
+      rollback: `rolled back v${e.from} to the previous content as v${e.version}`,
+      undeploy: `undeployed (was v${e.version})`,
+      'module-failed': 'supervisor gave up: not serving',
+    }[e.type] ?? e.type;
   const error = e.error ? ` <span class="code">${escape(e.error.code)}</span>` : '';
   return `<li><time>${time(e.at)}</time><span class="kind ${escape(e.type)}">${escape(e.module)}</span>${escape(what)}${error}</li>`;
 }

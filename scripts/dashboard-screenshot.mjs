@@ -1,7 +1,15 @@
 // Regenerates docs/dashboard.png: a gateway on a copy of examples/, some traffic (good calls,
 // failing calls, a hot reload and a rejected build), and the dashboard in headless Chromium.
 // Run with `npm run screenshot` (builds first). Needs /usr/bin/chromium (apt-get install chromium).
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,8 +38,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
   headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
 });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -47,12 +62,28 @@ try {
     if (second % 5 === 0) calls.push(post('echo/nope', '{}'));
     if (second % 7 === 0) calls.push(post('filters/grayscale', '{"not":"an image"}'));
     await Promise.all(calls);
-    if (second === 8) writeFileSync(join(dir, 'echo.wasm'), readFileSync(join(root, 'examples', 'echo.wasm')).subarray(0, 60));
+    if (second === 8)
+      writeFileSync(
+        join(dir, 'echo.wasm'),
+        readFileSync(join(root, 'examples', 'echo.wasm')).subarray(0, 60),
+      );
     if (second === 12) copyFileSync(join(root, 'examples', 'echo.wasm'), join(dir, 'echo.wasm'));
     await sleep(1000);
   }
-  await page.waitForTimeout(1200);
+  // Traffic goes on while the picture is taken, so the figures are not all zero.
+  let running = true;
+  const background = (async () => {
+    while (running) {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => post('echo/hello', JSON.stringify({ name: `n${i}` }))),
+      );
+      await sleep(50);
+    }
+  })();
+  await page.waitForTimeout(2500);
   await page.screenshot({ path: out, fullPage: true });
+  running = false;
+  await background;
   console.log(`wrote ${out}`);
 } finally {
   await browser.close();

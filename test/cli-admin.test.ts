@@ -32,7 +32,11 @@ function follow(args: string[], env: Record<string, string> = {}) {
     stdout: () => stdout,
     stderr: () => stderr,
     waitFor: (pattern: RegExp, what: string) =>
-      until(async () => pattern.test(stdout), `${what}; stdout so far: ${stdout}; stderr: ${stderr}`, 15_000),
+      until(
+        async () => pattern.test(stdout),
+        `${what}; stdout so far: ${stdout}; stderr: ${stderr}`,
+        15_000,
+      ),
   };
 }
 
@@ -50,7 +54,10 @@ describe('admin commands against a running wasmtube serve', () => {
     const { url } = await serveFolder();
     const ls = await runCli(['ls', ...url]);
     expect(ls.code, ls.stderr).toBe(0);
-    const row = ls.stdout.toString().split('\n').find((line) => line.startsWith('guest'));
+    const row = ls.stdout
+      .toString()
+      .split('\n')
+      .find((line) => line.startsWith('guest'));
     expect(row).toMatch(/^guest\s+serving\s+v1\s+[0-9a-f]{12}\s+1\/1\/\d/);
     const json = JSON.parse((await runCli(['ls', '--json', ...url])).stdout.toString());
     expect(json.modules.map((m: { name: string }) => m.name)).toEqual(['guest']);
@@ -68,7 +75,10 @@ describe('admin commands against a running wasmtube serve', () => {
     expect((await callJson(server, 'v', 'which')).body).toEqual({ v: 1 });
     // Written into the folder as a file copy would be, sidecar included.
     expect(readFileSync(join(dir, 'v.wasm')).equals(versionGuest(1))).toBe(true);
-    expect(JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'))).toEqual({ threads: 2, timeoutMs: 5000 });
+    expect(JSON.parse(readFileSync(join(dir, 'v.json'), 'utf8'))).toEqual({
+      threads: 2,
+      timeoutMs: 5000,
+    });
     const status = (await send(`${server.url}/functions/v`)).body;
     expect(status.threads.target).toBe(2);
 
@@ -98,7 +108,9 @@ describe('admin commands against a running wasmtube serve', () => {
     const reload = await runCli(['reload', 'guest', ...url]);
     expect(reload.code, reload.stderr).toBe(0);
     expect(reload.stdout.toString()).toBe('reloaded guest: now v2\n');
-    expect((await callJson(server, 'guest', 'echo', 1)).headers.get('x-wasmtube-version')).toBe('2');
+    expect((await callJson(server, 'guest', 'echo', 1)).headers.get('x-wasmtube-version')).toBe(
+      '2',
+    );
 
     const missing = await runCli(['reload', 'nope', ...url]);
     expect([missing.code, errorCode(missing.stderr)]).toEqual([1, 'ERR_MODULE_NOT_FOUND']);
@@ -163,7 +175,10 @@ describe('admin commands against a running wasmtube serve', () => {
     expect(serve.stdout()).not.toContain('{"level"');
     serve.child.kill('SIGTERM');
     expect(await serve.exited).toBe(0);
-    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(logFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.find((l) => l.msg === 'deployed')).toMatchObject({ module: 'guest', version: 1 });
     expect(lines.at(-1).msg).toBe('shut down');
   });

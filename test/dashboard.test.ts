@@ -10,7 +10,9 @@ import { callJson, send, startGateway, tempFolder } from './server-helpers.js';
 const CHROMIUM = '/usr/bin/chromium';
 const present = existsSync(CHROMIUM);
 if (!present && process.env.CI === 'true') {
-  throw new Error(`The dashboard test needs Chromium at ${CHROMIUM} in CI: apt-get install chromium`);
+  throw new Error(
+    `The dashboard test needs Chromium at ${CHROMIUM} in CI: apt-get install chromium`,
+  );
 }
 if (!present) {
   console.warn(`dashboard.test.ts skipped: no ${CHROMIUM} (apt-get install chromium)`);

@@ -62,7 +62,11 @@ describe('GET /events', () => {
       ]);
       expect(snapshot.timeline.map((e: Event) => [e.type, e.module])).toEqual([['deploy', 'm']]);
 
-      const deployed = await put(`${gateway.url}/admin/modules/m`, versionGuest(2), 'application/wasm');
+      const deployed = await put(
+        `${gateway.url}/admin/modules/m`,
+        versionGuest(2),
+        'application/wasm',
+      );
       expect(deployed.status).toBe(200);
       expect(deployed.body.module).toMatchObject({ name: 'm', version: 2, state: 'serving' });
       const reload = await stream.next((e) => e.type === 'reload', 'a reload event');
@@ -149,15 +153,25 @@ describe('admin routes', () => {
   });
 
   it('without a token, a gateway beyond loopback refuses routes that change state (403)', async () => {
-    const gateway = await createGateway({ dir: tempFolder({ 'm.wasm': versionGuest(1) }), logger: false });
+    const gateway = await createGateway({
+      dir: tempFolder({ 'm.wasm': versionGuest(1) }),
+      logger: false,
+    });
     try {
-      const url = (await gateway.listen({ host: '0.0.0.0', port: 0 })).replace('0.0.0.0', '127.0.0.1');
+      const url = (await gateway.listen({ host: '0.0.0.0', port: 0 })).replace(
+        '0.0.0.0',
+        '127.0.0.1',
+      );
       expectError(
         await put(`${url}/admin/modules/m`, versionGuest(2), 'application/wasm'),
         403,
         'ERR_FORBIDDEN',
       );
-      expectError(await send(`${url}/admin/modules/m/reload`, { method: 'POST' }), 403, 'ERR_FORBIDDEN');
+      expectError(
+        await send(`${url}/admin/modules/m/reload`, { method: 'POST' }),
+        403,
+        'ERR_FORBIDDEN',
+      );
       expectError(await send(`${url}/admin/modules/m`, { method: 'DELETE' }), 403, 'ERR_FORBIDDEN');
       // Reading is allowed, as every other route of a gateway without a token.
       expect((await send(`${url}/admin/status`)).status).toBe(200);
@@ -178,11 +192,21 @@ describe('admin routes', () => {
       'ERR_UNAUTHORIZED',
     );
     const page = await send(gateway.url);
-    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+    expect([page.status, page.headers.get('content-type')]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+    ]);
     expect((await send(`${gateway.url}/dashboard/dashboard.js`)).status).toBe(200);
-    expectError(await send(`${gateway.url}/dashboard/..%2Fpackage.json`), 404, 'ERR_ROUTE_NOT_FOUND');
+    expectError(
+      await send(`${gateway.url}/dashboard/..%2Fpackage.json`),
+      404,
+      'ERR_ROUTE_NOT_FOUND',
+    );
     const auth = { authorization: 'Bearer t' };
-    const reload = await send(`${gateway.url}/admin/modules/m/reload`, { method: 'POST', headers: auth });
+    const reload = await send(`${gateway.url}/admin/modules/m/reload`, {
+      method: 'POST',
+      headers: auth,
+    });
     expect(reload.body.module.version).toBe(2);
     const logs = await send(`${gateway.url}/admin/logs?module=m`, { headers: auth });
     expect(logs.body.lines.map((l: Event) => l.msg)).toContain('restarted on fresh threads');

@@ -110,7 +110,7 @@ function answerError(status: number, json: unknown, text: string): WasmtubeError
   const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
   if (typeof error?.code === 'string' && typeof error.message === 'string') {
     const hint =
-      error.code === 'ERR_UNAUTHORIZED' ? ' Set WASMTUBE_TOKEN to the gateway\'s token.' : '';
+      error.code === 'ERR_UNAUTHORIZED' ? " Set WASMTUBE_TOKEN to the gateway's token." : '';
     return new WasmtubeError(error.code, `${error.message}${hint}`, { details: { status } });
   }
   return new WasmtubeError(

@@ -19,9 +19,7 @@ The token, when the gateway has one, is read from WASMTUBE_TOKEN.`;
 function adminCommand(name: string, description: string): Command {
   return new Command(name)
     .description(description)
-    .addOption(
-      new Option('--url <url>', 'the gateway').default(DEFAULT_URL).env('WASMTUBE_URL'),
-    )
+    .addOption(new Option('--url <url>', 'the gateway').default(DEFAULT_URL).env('WASMTUBE_URL'))
     .addHelpText('after', TOKEN_HELP);
 }
 
@@ -37,7 +35,9 @@ export function lsCommand(): Command {
     .action(async (flags: UrlFlags & { json?: boolean }) => {
       const snapshot = await adminRequest<GatewayEvent>(adminTarget(flags), 'GET', '/admin/status');
       process.stdout.write(
-        flags.json ? `${JSON.stringify(snapshot, null, 2)}\n` : `${moduleTable(liveModules(snapshot))}\n`,
+        flags.json
+          ? `${JSON.stringify(snapshot, null, 2)}\n`
+          : `${moduleTable(liveModules(snapshot))}\n`,
       );
     });
 }
@@ -67,7 +67,7 @@ export function deployCommand(): Command {
   )
     .argument('<file>', 'the .wasm module')
     .option('--name <module>', 'the module name (default: the file name without .wasm)')
-    .option('--sidecar <file>', 'settings JSON written as the module\'s sidecar <name>.json')
+    .option('--sidecar <file>', "settings JSON written as the module's sidecar <name>.json")
     .action(async (file: string, flags: UrlFlags & { name?: string; sidecar?: string }) => {
       const answer = await deployOverHttp(adminTarget(flags), file, flags);
       const m = answer.module!;
@@ -84,7 +84,9 @@ export function undeployCommand(): Command {
     .argument('<module>', 'the module')
     .action(async (module: string, flags: UrlFlags) => {
       const answer = await undeployOverHttp(adminTarget(flags), module);
-      process.stdout.write(`undeployed ${module}${answer.module ? ` (was v${answer.module.version})` : ''}\n`);
+      process.stdout.write(
+        `undeployed ${module}${answer.module ? ` (was v${answer.module.version})` : ''}\n`,
+      );
     });
 }
 
@@ -98,7 +100,13 @@ export function logsCommand(): Command {
     .option('--json', 'print the lines as JSON (pino), one per line')
     .action(
       async (
-        flags: UrlFlags & { follow?: boolean; module?: string; level?: string; lines: number; json?: boolean },
+        flags: UrlFlags & {
+          follow?: boolean;
+          module?: string;
+          level?: string;
+          lines: number;
+          json?: boolean;
+        },
       ) => {
         const target = adminTarget(flags);
         const print = (entry: LogEntry) =>
@@ -106,7 +114,11 @@ export function logsCommand(): Command {
         const query = new URLSearchParams({ limit: String(flags.lines) });
         if (flags.module) query.set('module', flags.module);
         if (flags.level) query.set('level', flags.level);
-        const { lines } = await adminRequest<{ lines: LogEntry[] }>(target, 'GET', `/admin/logs?${query}`);
+        const { lines } = await adminRequest<{ lines: LogEntry[] }>(
+          target,
+          'GET',
+          `/admin/logs?${query}`,
+        );
         lines.forEach(print);
         if (!flags.follow) return;
         const minLevel = flags.level ? LOG_LEVELS[flags.level]! : 0;
@@ -126,43 +138,52 @@ export function logsCommand(): Command {
 
 /** `wasmtube top`: a refreshing view of the modules, from the gateway's event stream. */
 export function topCommand(): Command {
-  return adminCommand('top', 'A live view of a running gateway: the dashboard in the terminal.').action(
-    async (flags: UrlFlags) => {
-      const target = adminTarget(flags);
-      const tty = process.stdout.isTTY;
-      const recent: string[] = [];
-      let modules: ModuleLive[] = [];
-      const draw = () => {
-        const frame = [
-          `wasmtube top — ${target.url} — ${new Date().toLocaleTimeString()}  (Ctrl-C to quit)`,
-          '',
-          moduleTable(modules),
-          '',
-          'recent:',
-          ...(recent.length ? recent : ['  (nothing yet)']),
-        ].join('\n');
-        // A terminal is redrawn in place; a pipe gets one frame after the other.
-        process.stdout.write(tty ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n\n`);
-      };
-      await untilInterrupted((signal) =>
-        followEvents(
-          target,
-          { types: 'snapshot,stats,deploy,reload,reload-rejected,rollback,undeploy,deploy-failed,module-failed,call-error' },
-          (event) => {
-            if (event.type === 'snapshot') modules = liveModules(event as GatewayEvent);
-            else if (event.type === 'stats') modules = event.modules as ModuleLive[];
-            else {
-              const what = event.type === 'call-error' ? `${String(event.code)} in ${String(event.fn)}` : event.type;
-              recent.unshift(`  ${new Date().toLocaleTimeString()}  ${String(event.module)}  ${what}${'version' in event ? ` v${String(event.version)}` : ''}`);
-              recent.length = Math.min(recent.length, 8);
-            }
-            if (event.type !== 'call-error') draw();
-          },
-          signal,
-        ),
-      );
-    },
-  );
+  return adminCommand(
+    'top',
+    'A live view of a running gateway: the dashboard in the terminal.',
+  ).action(async (flags: UrlFlags) => {
+    const target = adminTarget(flags);
+    const tty = process.stdout.isTTY;
+    const recent: string[] = [];
+    let modules: ModuleLive[] = [];
+    const draw = () => {
+      const frame = [
+        `wasmtube top — ${target.url} — ${new Date().toLocaleTimeString()}  (Ctrl-C to quit)`,
+        '',
+        moduleTable(modules),
+        '',
+        'recent:',
+        ...(recent.length ? recent : ['  (nothing yet)']),
+      ].join('\n');
+      // A terminal is redrawn in place; a pipe gets one frame after the other.
+      process.stdout.write(tty ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n\n`);
+    };
+    await untilInterrupted((signal) =>
+      followEvents(
+        target,
+        {
+          types:
+            'snapshot,stats,deploy,reload,reload-rejected,rollback,undeploy,deploy-failed,module-failed,call-error',
+        },
+        (event) => {
+          if (event.type === 'snapshot') modules = liveModules(event as GatewayEvent);
+          else if (event.type === 'stats') modules = event.modules as ModuleLive[];
+          else {
+            const what =
+              event.type === 'call-error'
+                ? `${String(event.code)} in ${String(event.fn)}`
+                : event.type;
+            recent.unshift(
+              `  ${new Date().toLocaleTimeString()}  ${String(event.module)}  ${what}${'version' in event ? ` v${String(event.version)}` : ''}`,
+            );
+            recent.length = Math.min(recent.length, 8);
+          }
+          if (event.type !== 'call-error') draw();
+        },
+        signal,
+      ),
+    );
+  });
 }
 
 /** Runs `follow` until SIGINT/SIGTERM (then resolves) or until the stream ends. */
@@ -181,5 +202,12 @@ async function untilInterrupted(follow: (signal: AbortSignal) => Promise<void>):
 
 /** Every admin command, for the command list. */
 export function adminCommands(): Command[] {
-  return [lsCommand(), reloadCommand(), deployCommand(), undeployCommand(), logsCommand(), topCommand()];
+  return [
+    lsCommand(),
+    reloadCommand(),
+    deployCommand(),
+    undeployCommand(),
+    logsCommand(),
+    topCommand(),
+  ];
 }

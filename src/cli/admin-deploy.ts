@@ -62,5 +62,9 @@ export async function deployOverHttp(
  * module drains and goes. Resolves with the gateway's answer (the module as it last was).
  */
 export function undeployOverHttp(target: AdminTarget, module: string): Promise<AdminAnswer> {
-  return adminRequest<AdminAnswer>(target, 'DELETE', `/admin/modules/${encodeURIComponent(module)}`);
+  return adminRequest<AdminAnswer>(
+    target,
+    'DELETE',
+    `/admin/modules/${encodeURIComponent(module)}`,
+  );
 }

@@ -2,7 +2,20 @@ import type { ModuleLive } from '../server/event-hub.js';
 
 /** The columns `wasmtube ls` and `wasmtube top` show, one row per module. */
 export function moduleTable(modules: readonly ModuleLive[]): string {
-  const header = ['MODULE', 'STATE', 'VERSION', 'HASH', 'THREADS', 'QUEUE', 'CALLS/S', 'P50 MS', 'P99 MS', 'CALLS', 'FAILED', 'RESTARTS'];
+  const header = [
+    'MODULE',
+    'STATE',
+    'VERSION',
+    'HASH',
+    'THREADS',
+    'QUEUE',
+    'CALLS/S',
+    'P50 MS',
+    'P99 MS',
+    'CALLS',
+    'FAILED',
+    'RESTARTS',
+  ];
   const rows = modules.map((m) => [
     m.name,
     m.state,
@@ -18,10 +31,19 @@ export function moduleTable(modules: readonly ModuleLive[]): string {
     String(m.restarts),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const failures = modules
     .filter((m) => Object.keys(m.failuresByCode).length > 0)
-    .map((m) => `  ${m.name}: ${Object.entries(m.failuresByCode).map(([code, n]) => `${code} ${n}`).join(', ')}`);
+    .map(
+      (m) =>
+        `  ${m.name}: ${Object.entries(m.failuresByCode)
+          .map(([code, n]) => `${code} ${n}`)
+          .join(', ')}`,
+    );
   return [
     line(header),
     ...rows.map(line),

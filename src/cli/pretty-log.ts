@@ -29,7 +29,9 @@ function show(value: unknown): string {
   if (value && typeof value === 'object') {
     const error = value as { code?: unknown; message?: unknown; type?: unknown };
     if (typeof error.message === 'string') {
-      return JSON.stringify(`${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message}`);
+      return JSON.stringify(
+        `${typeof error.code === 'string' ? `${error.code}: ` : ''}${error.message}`,
+      );
     }
   }
   const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -38,7 +40,9 @@ function show(value: unknown): string {
 }
 
 /** A pino destination that writes {@link formatLogLine} lines to `out`. */
-export function prettyStream(out: { write(text: string): unknown }): { write(line: string): boolean } {
+export function prettyStream(out: { write(text: string): unknown }): {
+  write(line: string): boolean;
+} {
   return {
     write(line: string): boolean {
       try {

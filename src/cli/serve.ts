@@ -121,7 +121,10 @@ async function runServe(dir: string, flags: ServeFlags): Promise<void> {
     },
     logger: {
       level: flags.logLevel,
-      stream: teeStream(flags.pretty ? prettyStream(process.stdout) : process.stdout, ...(logFile ? [logFile] : [])),
+      stream: teeStream(
+        flags.pretty ? prettyStream(process.stdout) : process.stdout,
+        ...(logFile ? [logFile] : []),
+      ),
     },
   }).catch(async (error: unknown) => {
     logFile?.end();

@@ -32,7 +32,10 @@ export interface WindowFigures {
  * module costs bounded memory.
  */
 export class CallWindow {
-  #modules = new Map<string, { calls: number; failuresByCode: Record<string, number>; ms: number[] }>();
+  #modules = new Map<
+    string,
+    { calls: number; failuresByCode: Record<string, number>; ms: number[] }
+  >();
   #errors: CallError[] = [];
 
   /** Records one answered call. */

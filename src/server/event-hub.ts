@@ -180,7 +180,11 @@ export class EventHub {
       if (advance) {
         let points = this.#history.get(module.name);
         if (!points) this.#history.set(module.name, (points = []));
-        push(points, { t: now, callsPerSec: live.callsPerSec, p50Ms: live.p50Ms, p99Ms: live.p99Ms }, historyLength);
+        push(
+          points,
+          { t: now, callsPerSec: live.callsPerSec, p50Ms: live.p50Ms, p99Ms: live.p99Ms },
+          historyLength,
+        );
       }
       next.set(module.name, live);
       modules.push(live);

@@ -76,7 +76,9 @@ export function registerEventRoutes(app: FastifyInstance, parts: EventRouteParts
     }
     const count = limit === undefined ? undefined : Number(limit);
     if (count !== undefined && !(Number.isInteger(count) && count > 0)) {
-      throw new InvalidArgumentError(`limit must be a positive integer, got ${JSON.stringify(limit)}.`);
+      throw new InvalidArgumentError(
+        `limit must be a positive integer, got ${JSON.stringify(limit)}.`,
+      );
     }
     return { lines: logs.recent({ module, minLevel, limit: count }) };
   });

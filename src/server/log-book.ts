@@ -73,7 +73,9 @@ export function matches(entry: LogEntry, filter: { module?: string; minLevel?: n
 }
 
 /** A pino destination writing each line to every one of `streams`. */
-export function teeStream(...streams: { write(line: string): unknown }[]): { write(line: string): boolean } {
+export function teeStream(...streams: { write(line: string): unknown }[]): {
+  write(line: string): boolean;
+} {
   return {
     write(line: string): boolean {
       for (const stream of streams) stream.write(line);

@@ -376,7 +376,12 @@ export class ModuleRegistry extends EventEmitter<RegistryEvents> {
       metrics.restarts.inc({ module: record.name, reason: event.reason });
       if (current()) {
         const version = record.versionOf(event.version);
-        this.emit('activity', { type: 'restart', module: record.name, version, reason: event.reason });
+        this.emit('activity', {
+          type: 'restart',
+          module: record.name,
+          version,
+          reason: event.reason,
+        });
       }
       log.warn({ ...event, version: record.versionOf(event.version) }, 'thread restarted');
     });
