@@ -3,7 +3,7 @@
 // modules, the timeline and the recent errors. No framework, no build step.
 
 const TOKEN_KEY = 'wasmtube-token';
-const SPARK_POINTS = 120; // two minutes at one point a second
+const SPARK_POINTS = 300; // five minutes at one point a second
 const $ = (id) => document.getElementById(id);
 
 const state = {

@@ -179,7 +179,8 @@ export class Gateway {
     if (!this.#auth && !LOOPBACK.has(host)) {
       this.app.log.warn(
         { host },
-        'listening beyond loopback without a token: anyone who can reach it can call every module',
+        'listening beyond loopback without a token: anyone who can reach it can call every ' +
+          'module (admin routes that change state are refused until a token is set)',
       );
     }
     return this.#url;

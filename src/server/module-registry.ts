@@ -160,6 +160,8 @@ export class ModuleRegistry extends EventEmitter<RegistryEvents> {
   // ---- reconciling one module ----
 
   async #sync(name: string): Promise<void> {
+    // Taken whatever happens below, so a restart asked for is never applied to a later change.
+    const restart = this.#restarts.delete(name);
     if (this.#closed) return;
     const { folder } = this.#options;
     const log = this.#options.logger.child({ module: name });
@@ -207,8 +209,8 @@ export class ModuleRegistry extends EventEmitter<RegistryEvents> {
     }
     const hash = sha256(bytes);
     const settingsKey = JSON.stringify(settings);
-    const restart = this.#restarts.delete(name);
-    if (restart && record?.state === 'serving') {
+    if (restart && record && record.state !== 'deploying') {
+      // Asked for: start again even if nothing changed (a failed module is retried).
       return this.#deploy(name, bytes, hash, settings, settingsKey, log, 'restart');
     }
     if (record?.state === 'serving' && record.settingsKey === settingsKey) {
