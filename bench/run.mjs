@@ -12,7 +12,7 @@
 // Before each group it waits (up to 20 s, 60 s in all) while other processes use more than 10 %
 // of the CPUs, and it records how much they used during each group.
 //
-// Groups: floor, threads, piscina, worker, extism, images, reload, memory.
+// Groups: floor, threads, piscina, worker, extism, images, reload, memory, lattice.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -37,6 +37,7 @@ export const GROUPS = [
   'reload',
   'memory',
   'gateway',
+  'lattice',
 ];
 
 const { values: args } = parseArgs({

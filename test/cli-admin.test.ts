@@ -183,8 +183,8 @@ describe('admin commands against a running wasmtube serve', () => {
     expect(lines.at(-1).msg).toBe('shut down');
   });
 
-  it('no gateway at --url: exit 6 with one line', async () => {
+  it('no gateway at --url: exit 4 with one line', async () => {
     const result = await runCli(['ls', '--url', 'http://127.0.0.1:9']);
-    expect([result.code, errorCode(result.stderr)]).toEqual([6, 'ERR_GATEWAY_UNREACHABLE']);
+    expect([result.code, errorCode(result.stderr)]).toEqual([4, 'ERR_GATEWAY_UNREACHABLE']);
   });
 });

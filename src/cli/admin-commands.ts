@@ -4,6 +4,8 @@ import type { GatewayEvent, ModuleLive } from '../server/event-hub.js';
 import { LOG_LEVELS, type LogEntry } from '../server/log-book.js';
 import { adminRequest, adminTarget, DEFAULT_URL, followEvents } from './admin-client.js';
 import { deployOverHttp, undeployOverHttp } from './admin-deploy.js';
+import { latticeDeploy, latticeUndeploy, type LatticeDeployFlags } from './lattice-deploy.js';
+import { addLatticeFlags } from './lattice-flags.js';
 import { moduleTable } from './module-table.js';
 import { positiveInteger } from './options.js';
 import { formatLogLine } from './pretty-log.js';
@@ -59,35 +61,45 @@ export function reloadCommand(): Command {
     });
 }
 
-/** `wasmtube deploy <file.wasm>`: uploads a module to a running gateway. */
+/**
+ * `wasmtube deploy <file.wasm>`: to the running gateway at `--url` (uploaded, written into its
+ * folder as a file copy would be), or with `--nats` to every host of a lattice.
+ */
 export function deployCommand(): Command {
-  return adminCommand(
+  const command = adminCommand(
     'deploy',
-    'Deploy a .wasm to a running gateway: written into its folder, as a file copy would be.',
+    'Deploy a .wasm to a running gateway (--url: written into its folder, as a file copy would ' +
+      'be), or with --nats to every host of a lattice, and wait until it serves.',
   )
     .argument('<file>', 'the .wasm module')
     .option('--name <module>', 'the module name (default: the file name without .wasm)')
-    .option('--sidecar <file>', "settings JSON written as the module's sidecar <name>.json")
-    .action(async (file: string, flags: UrlFlags & { name?: string; sidecar?: string }) => {
+    .option('--sidecar <file>', 'settings in the sidecar format (default: <file>.json beside it)')
+    .option('--timeout-ms <ms>', 'with --nats: how long hosts may take', positiveInteger)
+    .action(async (file: string, flags: UrlFlags & LatticeDeployFlags) => {
+      if (flags.nats !== undefined) return latticeDeploy(file, flags);
       const answer = await deployOverHttp(adminTarget(flags), file, flags);
       const m = answer.module!;
       process.stdout.write(`deployed ${m.name} v${m.version} (sha256 ${m.hash?.slice(0, 12)})\n`);
     });
+  return addLatticeFlags(command);
 }
 
-/** `wasmtube undeploy <module>`: removes a module from a running gateway. */
+/** `wasmtube undeploy <module>`: from the running gateway at `--url`, or with `--nats` a lattice. */
 export function undeployCommand(): Command {
-  return adminCommand(
+  const command = adminCommand(
     'undeploy',
-    'Undeploy a module of a running gateway: its file is removed; its calls finish first.',
+    'Undeploy a module of a running gateway (its file is removed), or with --nats from every ' +
+      'host of a lattice; calls in flight finish first.',
   )
     .argument('<module>', 'the module')
-    .action(async (module: string, flags: UrlFlags) => {
+    .action(async (module: string, flags: UrlFlags & LatticeDeployFlags) => {
+      if (flags.nats !== undefined) return latticeUndeploy(module, flags);
       const answer = await undeployOverHttp(adminTarget(flags), module);
       process.stdout.write(
         `undeployed ${module}${answer.module ? ` (was v${answer.module.version})` : ''}\n`,
       );
     });
+  return addLatticeFlags(command);
 }
 
 /** `wasmtube logs [-f] [--module m]`: the gateway's recent log lines, and new ones with -f. */

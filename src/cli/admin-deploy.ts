@@ -11,7 +11,7 @@ import { readWasmModule } from './read-module.js';
 export interface HttpDeployOptions {
   /** The module name. Default: the file's name without `.wasm`. */
   name?: string | undefined;
-  /** A sidecar (settings JSON) to write with it. Default: none (the folder's stays). */
+  /** A sidecar (settings JSON) to write with it. Default: `<file>.json` beside it, if any. */
   sidecar?: string | undefined;
 }
 
@@ -35,17 +35,26 @@ export async function deployOverHttp(
     );
   }
   const bytes = await readWasmModule(file);
-  if (options.sidecar !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(options.sidecar, 'utf8');
-      JSON.parse(text);
-    } catch (error) {
+  // The sidecar: --sidecar, else <file>.json beside the module if there is one.
+  const sidecarPath = options.sidecar ?? file.replace(/\.wasm$/i, '') + '.json';
+  let text: string | undefined;
+  try {
+    text = await readFile(sidecarPath, 'utf8');
+    JSON.parse(text);
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    if (!(missing && options.sidecar === undefined)) {
       throw new InputFileError(
-        `Cannot use --sidecar ${options.sidecar}: ${(error as Error).message}`,
-        { cause: error, details: { path: options.sidecar } },
+        `Cannot use the sidecar ${sidecarPath}: ${(error as Error).message}`,
+        {
+          cause: error,
+          details: { path: sidecarPath },
+        },
       );
     }
+    text = undefined;
+  }
+  if (text !== undefined) {
     await adminRequest(target, 'PUT', `/admin/modules/${name}/sidecar`, {
       bytes: Buffer.from(text),
       type: 'application/json',

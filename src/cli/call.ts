@@ -9,6 +9,8 @@ import { parseSidecar, type ModuleSettings } from '../server/sidecar.js';
 import { Worker } from '../supervisor/worker.js';
 import type { CallInput, ResultKind } from '../types.js';
 import { forCli } from './cli-advice.js';
+import { callInLattice, type LatticeCallFlags } from './lattice-call.js';
+import { addLatticeFlags } from './lattice-flags.js';
 import { keyValue, nonNegativeInteger, positiveInteger } from './options.js';
 import { readWasmModule } from './read-module.js';
 
@@ -24,7 +26,7 @@ const BY_EXTENSION: Record<string, Returns> = {
   '.rgb': 'bytes',
 };
 
-interface CallFlags {
+interface CallFlags extends LatticeCallFlags {
   data?: string;
   dataFile?: string;
   bytesFile?: string;
@@ -42,7 +44,7 @@ interface CallFlags {
 
 /** `wasmtube call <file.wasm> <function>`: one call on a fresh worker thread, result to stdout. */
 export function callCommand(): Command {
-  return new Command('call')
+  const command = new Command('call')
     .description(
       'Call a function of a .wasm module and print its JSON result (or write its image).',
     )
@@ -82,11 +84,18 @@ export function callCommand(): Command {
 Examples:
   $ wasmtube call examples/echo.wasm echo --data '{"hello":"world"}'
   $ wasmtube call examples/cipher.wasm encrypt --data '{"text":"hello world"}' --env SHIFT=3
-  $ wasmtube call examples/filters.wasm grayscale --image examples/cat.png --out gray.png`,
+  $ wasmtube call examples/filters.wasm grayscale --image examples/cat.png --out gray.png
+  $ wasmtube call echo echo --data '{"a":1}' --nats nats://127.0.0.1:4222   # <file> is a module of the lattice`,
+    )
+    .option(
+      '--retry <n>',
+      'with --nats: run again on another host if the host is lost',
+      nonNegativeInteger,
     )
     .action(async (file: string, fn: string, flags: CallFlags) => {
       await runCall(file, fn, flags);
     });
+  return addLatticeFlags(command);
 }
 
 async function runCall(file: string, fn: string, flags: CallFlags): Promise<void> {
@@ -97,6 +106,13 @@ async function runCall(file: string, fn: string, flags: CallFlags): Promise<void
       `The result is ${returns === 'bytes' ? 'raw bytes' : `a ${returns} image`}: pass --out ` +
         `<file> (or --out - for stdout).`,
     );
+  }
+  if (flags.nats !== undefined) {
+    // In a lattice, <file> names a module some host serves.
+    const result = await callInLattice(file, fn, input, returns, flags).catch((error: unknown) =>
+      Promise.reject(forCli(error)),
+    );
+    return writeResult(result, returns, flags);
   }
   const bytes = await readWasmModule(file);
   const settings = await readSettings(file, flags.config);
@@ -131,19 +147,23 @@ async function runCall(file: string, fn: string, flags: CallFlags): Promise<void
     const result: unknown = await worker
       .callFunction(fn, input, { returns })
       .catch((error: unknown) => Promise.reject(forCli(error)));
-    const output =
-      returns === 'json'
-        ? `${JSON.stringify(result, null, flags.pretty ? 2 : undefined)}\n`
-        : (result as Buffer);
-    if (flags.out === undefined || flags.out === '-') {
-      await new Promise<void>((done, fail) =>
-        process.stdout.write(output, (error) => (error ? fail(error) : done())),
-      );
-    } else {
-      await writeFile(flags.out, output);
-    }
+    await writeResult(result, returns, flags);
   } finally {
     await worker.stop();
+  }
+}
+
+async function writeResult(result: unknown, returns: Returns, flags: CallFlags): Promise<void> {
+  const output =
+    returns === 'json'
+      ? `${JSON.stringify(result, null, flags.pretty ? 2 : undefined)}\n`
+      : (result as Buffer);
+  if (flags.out === undefined || flags.out === '-') {
+    await new Promise<void>((done, fail) =>
+      process.stdout.write(output, (error) => (error ? fail(error) : done())),
+    );
+  } else {
+    await writeFile(flags.out, output);
   }
 }
 

@@ -13,12 +13,13 @@ export const EXIT = {
   USAGE: 2,
   /** A file named on the command line is unusable: missing, unreadable, not a valid module, bad sidecar. */
   INPUT: 3,
-  /** `serve` could not start: the folder is missing, the address is taken or not allowed. */
+  /**
+   * `serve` could not start (the folder is missing, the address is taken or not allowed), or a
+   * command could not reach NATS (`--nats`) or the gateway (`--url`).
+   */
   SERVE_FAILED: 4,
   /** `new`: the target folder is not empty (or is a file); nothing was written. */
   TARGET_NOT_EMPTY: 5,
-  /** `ls`, `reload`, `deploy`, `undeploy`, `logs`, `top`: no gateway answers at `--url`. */
-  GATEWAY_UNREACHABLE: 6,
   /** A bug: an unexpected error (the stack is on stderr). */
   INTERNAL: 70,
   /** `serve` got a second SIGINT/SIGTERM while shutting down and stopped without draining. */
@@ -49,7 +50,9 @@ export function exitCodeFor(error: unknown): number {
     if (error.code === 'ERR_TARGET_NOT_EMPTY') return EXIT.TARGET_NOT_EMPTY;
     if (error.code === 'ERR_DEPLOY_FOLDER') return EXIT.SERVE_FAILED;
     if (error.code === 'ERR_LISTEN_FAILED') return EXIT.SERVE_FAILED;
-    if (error.code === 'ERR_GATEWAY_UNREACHABLE') return EXIT.GATEWAY_UNREACHABLE;
+    // Any command: NATS, or the gateway of an admin command, could not be reached.
+    if (error.code === 'ERR_NATS_UNREACHABLE') return EXIT.SERVE_FAILED;
+    if (error.code === 'ERR_GATEWAY_UNREACHABLE') return EXIT.SERVE_FAILED;
     if (INPUT_CODES.has(error.code)) return EXIT.INPUT;
     return EXIT.CALL_FAILED;
   }

@@ -11,9 +11,10 @@ import { adminCommands } from './admin-commands.js';
 import { callCommand } from './call.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
-import { usageMessage } from './usage-message.js';
+import { hostsCommand } from './lattice-hosts.js';
 import { newCommand } from './new.js';
 import { serveCommand } from './serve.js';
+import { usageMessage } from './usage-message.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -25,9 +26,9 @@ Exit codes:
   ${EXIT.CALL_FAILED}    call: the call failed (trap, timeout, bad result, ...)
   ${EXIT.USAGE}    usage: unknown command or option, missing or invalid argument
   ${EXIT.INPUT}    a file is unusable: missing, unreadable, not a valid module, bad sidecar
-  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use)
+  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use); --nats: NATS unreachable;
+       --url: no gateway answers
   ${EXIT.TARGET_NOT_EMPTY}    new: the target folder is not empty
-  ${EXIT.GATEWAY_UNREACHABLE}    ls, reload, deploy, undeploy, logs, top: no gateway answers at --url
   ${EXIT.INTERNAL}   internal error (a bug: please report it with the output)
   ${EXIT.FORCED}  serve: a second signal stopped it without draining
 Errors are printed to stderr as "wasmtube: <CODE>: <message>"; codes are in docs/errors.md
@@ -46,7 +47,9 @@ function program(): Command {
     serveCommand(),
     inspectCommand(),
     newCommand(),
+    // ls, reload, deploy, undeploy, logs, top: deploy and undeploy also take --nats.
     ...adminCommands(),
+    hostsCommand(),
   ]) {
     root.addCommand(command);
   }

@@ -3,14 +3,16 @@ import { open } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { InputFileError } from '../server/gateway-errors.js';
 import { DEFAULT_MODULE_SETTINGS } from '../server/gateway-options.js';
-import { serve, type Gateway } from '../server/gateway.js';
+import { serve } from '../server/gateway.js';
 import { teeStream } from '../server/log-book.js';
 import { EXIT } from './exit-codes.js';
+import { addLatticeFlags } from './lattice-flags.js';
 import { checkListenAddress, listenError } from './listen-check.js';
 import { prettyStream } from './pretty-log.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
+import { runLatticeServe, type HostFlags } from './serve-lattice.js';
 
-interface ServeFlags {
+interface ServeFlags extends HostFlags {
   host: string;
   port: number;
   threads: number;
@@ -33,12 +35,15 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 /** `wasmtube serve [dir]`: the HTTP gateway, until SIGINT or SIGTERM. */
 export function serveCommand(): Command {
   const d = DEFAULT_MODULE_SETTINGS;
-  return new Command('serve')
+  const command = new Command('serve')
     .description(
       'Serve every .wasm module in a folder over HTTP (POST /functions/:module/:function), ' +
         'deploying, reloading and undeploying as files change, until SIGINT or SIGTERM.',
     )
-    .argument('[dir]', 'the deploy folder', '.')
+    .argument(
+      '[dir]',
+      'the deploy folder (default: .); with --nats, a deploy source for the lattice',
+    )
     .option('--host <host>', 'address to bind (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: a free one)', port, 3000)
     .option('--threads <n>', 'threads per module', positiveInteger, d.threads)
@@ -94,17 +99,37 @@ Example:
   $ wasmtube serve examples --port 3000
   $ curl -X POST localhost:3000/functions/echo/echo -H 'Content-Type: application/json' -d '{"a":1}'`,
     )
-    .action(async (dir: string, flags: ServeFlags) => {
+    .option(
+      '--modules <names>',
+      'with --nats: serve only these modules of the lattice (comma-separated)',
+    )
+    .option(
+      '--host-id <id>',
+      "with --nats: this host's id in the lattice (default: <hostname>-<pid>)",
+    )
+    .action(async (dir: string | undefined, flags: ServeFlags) => {
       await runServe(dir, flags);
     });
+  return addLatticeFlags(command);
 }
 
-async function runServe(dir: string, flags: ServeFlags): Promise<void> {
+async function runServe(dir: string | undefined, flags: ServeFlags): Promise<void> {
   // Before deploying anything: a taken port should not cost a deploy of every module.
   await checkListenAddress(flags.host, flags.port);
   const logFile = flags.logFile === undefined ? undefined : await openLogFile(flags.logFile);
-  const gateway = await serve({
-    dir,
+  try {
+    await serveUntilSignal(dir, flags, logFile);
+  } finally {
+    logFile?.end();
+  }
+}
+
+async function serveUntilSignal(
+  dir: string | undefined,
+  flags: ServeFlags,
+  logFile: WriteStream | undefined,
+): Promise<void> {
+  const options = {
     host: flags.host,
     port: flags.port,
     token: flags.token === '' ? undefined : flags.token,
@@ -126,32 +151,40 @@ async function runServe(dir: string, flags: ServeFlags): Promise<void> {
         ...(logFile ? [logFile] : []),
       ),
     },
-  }).catch(async (error: unknown) => {
-    logFile?.end();
+  };
+  if (flags.nats !== undefined) {
+    return runLatticeServe(dir, flags, options, (leave, log) =>
+      untilSignal(log, () => leave(flags.shutdownTimeoutMs)),
+    );
+  }
+  const gateway = await serve({ ...options, dir: dir ?? '.' }).catch((error: unknown) => {
     // Taken between the check and the listen.
     throw listenError(error, flags.host, flags.port);
   });
-  try {
-    await untilSignal(gateway, flags.shutdownTimeoutMs);
-  } finally {
-    logFile?.end();
-  }
+  await untilSignal(gateway.app.log, () => gateway.close({ timeoutMs: flags.shutdownTimeoutMs }));
 }
 
 /** Resolves once a SIGINT or SIGTERM has shut the gateway down; a second signal forces exit. */
-function untilSignal(gateway: Gateway, timeoutMs: number): Promise<void> {
+function untilSignal(
+  log: { info: (o: object, m: string) => void; warn?: (o: object, m: string) => void },
+  close: () => Promise<void>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const onSignal = (signal: NodeJS.Signals) => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       const force = (again: NodeJS.Signals) => {
-        gateway.app.log.warn({ signal: again }, 'second signal: exiting without draining');
+        (log.warn ?? log.info).call(
+          log,
+          { signal: again },
+          'second signal: exiting without draining',
+        );
         process.exit(EXIT.FORCED);
       };
       process.once('SIGINT', force);
       process.once('SIGTERM', force);
-      gateway.app.log.info({ signal }, 'signal received');
-      gateway.close({ timeoutMs }).then(() => {
+      log.info({ signal }, 'signal received');
+      close().then(() => {
         process.off('SIGINT', force);
         process.off('SIGTERM', force);
         resolve();

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ExportNotFoundError, type WasmtubeError } from '../errors.js';
 import type { ImageInput } from '../types.js';
+import type { GatewayLattice } from './gateway-lattice.js';
 import { forHttp } from './http-advice.js';
 import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
 import { callLikeInput } from './image-answer.js';
 import { checkCallInput } from './image-guard.js';
+import { answerFromLattice } from './lattice-call.js';
 import { OK, type GatewayMetrics } from './metrics.js';
 import { findModule, servingWorker } from './module-lookup.js';
 import type { ModuleRegistry } from './module-registry.js';
@@ -19,10 +21,16 @@ export function registerFunctionCallRoute(
   app: FastifyInstance,
   modules: ModuleRegistry,
   metrics: GatewayMetrics,
+  lattice: () => GatewayLattice | undefined = () => undefined,
 ): void {
-  app.post<CallRoute>('/functions/:module/:fn', (request, reply) =>
-    callFunction(request, reply, modules, metrics),
-  );
+  app.post<CallRoute>('/functions/:module/:fn', (request, reply) => {
+    // In a lattice, a module this host does not serve is called on a host that does.
+    const member = lattice();
+    if (member && modules.get(request.params.module)?.state !== 'serving') {
+      return answerFromLattice(request, reply, member);
+    }
+    return callFunction(request, reply, modules, metrics, member);
+  });
 }
 
 async function callFunction(
@@ -30,6 +38,7 @@ async function callFunction(
   reply: FastifyReply,
   modules: ModuleRegistry,
   metrics: GatewayMetrics,
+  lattice?: GatewayLattice,
 ): Promise<FastifyReply> {
   const started = performance.now();
   const { module: name, fn } = request.params;
@@ -98,6 +107,11 @@ async function callFunction(
       )
       .type(CONTENT_TYPE[format]);
     if (hash) reply.header('x-wasmtube-module-hash', hash);
+    if (lattice) {
+      reply
+        .header('x-wasmtube-host', lattice.hostId)
+        .header('x-wasmtube-version', String(lattice.versionOf(name, hash) || version));
+    }
     observe(fn, OK);
     return reply.send(toBody(result, format));
   } catch (error) {

@@ -3,6 +3,8 @@ import type { BearerAuth } from './bearer-auth.js';
 import { routeNotFound, sendErrorAnswer } from './error-answers.js';
 import { registerFunctionCallRoute } from './function-call-route.js';
 import { BadRequestError, ShuttingDownError } from './gateway-errors.js';
+import type { GatewayLattice } from './gateway-lattice.js';
+import { registerJobRoutes } from './job-routes.js';
 import type { GatewayMetrics } from './metrics.js';
 import { findModule } from './module-lookup.js';
 import type { ModuleRegistry } from './module-registry.js';
@@ -16,6 +18,8 @@ export interface GatewayRouteParts {
   auth: BearerAuth | undefined;
   /** Whether the gateway is shutting down (new requests get 503). */
   isClosing: () => boolean;
+  /** The lattice this gateway belongs to (`serve --nats`), if any. */
+  lattice: () => GatewayLattice | undefined;
 }
 
 /**
@@ -23,7 +27,7 @@ export interface GatewayRouteParts {
  * the module listing, `/healthz` and `/metrics`.
  */
 export function registerGatewayRoutes(app: FastifyInstance, parts: GatewayRouteParts): void {
-  const { modules, metrics, auth, isClosing } = parts;
+  const { modules, metrics, auth, isClosing, lattice } = parts;
   // Bodies are JSON, images or bytes; plain text is refused (415) rather than taken as a string.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(/^image\/[\w.+-]+$/i, { parseAs: 'buffer' }, (_req, body, done) =>
@@ -52,7 +56,11 @@ export function registerGatewayRoutes(app: FastifyInstance, parts: GatewayRouteP
   app.setErrorHandler(sendErrorAnswer);
   app.setNotFoundHandler(routeNotFound);
 
-  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get(
+    '/healthz',
+    { config: { public: true } },
+    async () => lattice()?.health() ?? { status: 'ok' },
+  );
 
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);
@@ -65,5 +73,6 @@ export function registerGatewayRoutes(app: FastifyInstance, parts: GatewayRouteP
     moduleStatus(findModule(modules, request.params.module)),
   );
 
-  registerFunctionCallRoute(app, modules, metrics);
+  registerFunctionCallRoute(app, modules, metrics, lattice);
+  registerJobRoutes(app, lattice);
 }

@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { BearerAuth } from './bearer-auth.js';
 import { answerClientError, answerConnect, sendErrorAnswer } from './error-answers.js';
 import { DeployFolderError } from './gateway-errors.js';
+import type { GatewayLattice } from './gateway-lattice.js';
 import {
   checkGatewayOptions,
   DEFAULT_MODULE_SETTINGS,
@@ -53,6 +54,7 @@ export class Gateway {
   readonly logs: LogBook;
   readonly #auth: BearerAuth | undefined;
   #closingFlag = false;
+  #lattice: GatewayLattice | undefined;
   #closing: Promise<void> | undefined;
   #url: string | undefined;
   #host: string | undefined;
@@ -141,6 +143,7 @@ export class Gateway {
       metrics,
       auth: gateway.#auth,
       isClosing: () => gateway.#closingFlag,
+      lattice: () => gateway.#lattice,
     });
     registerAdminRoutes(app, { modules: registry, adminAllowed: () => gateway.#adminAllowed() });
     registerEventRoutes(app, { events: gateway.events, logs });
@@ -155,6 +158,14 @@ export class Gateway {
       throw error;
     }
     return gateway;
+  }
+
+  /**
+   * Makes this gateway a member of a lattice (`wasmtube serve --nats`): calls for modules it
+   * does not serve go to the lattice, `/jobs` routes work and `/healthz` reports the lattice.
+   */
+  useLattice(lattice: GatewayLattice | undefined): void {
+    this.#lattice = lattice;
   }
 
   /** The URL it listens on, once listening. */

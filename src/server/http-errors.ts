@@ -67,6 +67,10 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ERR_WORKER_STOPPED: 503,
   ERR_RESTART_INTENSITY: 503,
   ERR_SHUTTING_DOWN: 503,
+  // The lattice (serve --nats): NATS is down, or the host running the call was lost.
+  ERR_LATTICE_UNAVAILABLE: 503,
+  ERR_HOST_LOST: 502,
+  ERR_JOB_NOT_FOUND: 404,
   // Too slow.
   ERR_CALL_TIMEOUT: 504,
   ERR_QUEUE_TIMEOUT: 504,

@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { checkModuleName } from './safe-path.js';
+import type { GatewayLattice } from './gateway-lattice.js';
+import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
+
+/**
+ * Answers `POST /functions/:module/:fn` for a module this host does not serve, from a host of
+ * the lattice that does; `x-wasmtube-host` names it. Errors are the remote call's own (a module
+ * no host serves: 404 `ERR_MODULE_NOT_FOUND`).
+ */
+export async function answerFromLattice(
+  request: FastifyRequest<{
+    Params: { module: string; fn: string };
+    Querystring: Record<string, unknown>;
+  }>,
+  reply: FastifyReply,
+  lattice: GatewayLattice,
+): Promise<FastifyReply> {
+  const { module, fn } = request.params;
+  checkModuleName(module);
+  const { input, returns } = toCall({
+    body: request.body,
+    contentType: request.headers['content-type'],
+    accept: request.headers.accept,
+    query: request.query ?? {},
+  });
+  const controller = new AbortController();
+  const onClose = () => {
+    if (!reply.raw.writableFinished)
+      controller.abort(new Error('the client closed the connection'));
+  };
+  reply.raw.once('close', onClose);
+  try {
+    const served = await lattice.callFunction(module, fn, input, {
+      returns,
+      signal: controller.signal,
+    });
+    reply
+      .header('x-wasmtube-module', module)
+      .header('x-wasmtube-version', String(served.version))
+      .header('x-wasmtube-host', served.host)
+      .type(CONTENT_TYPE[returns]);
+    if (served.hash) reply.header('x-wasmtube-module-hash', served.hash);
+    return reply.send(toBody(served.result, returns));
+  } finally {
+    reply.raw.off('close', onClose);
+  }
+}
