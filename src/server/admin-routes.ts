@@ -19,6 +19,11 @@ export interface AdminRouteParts {
    * listens on loopback only.
    */
   adminAllowed: () => boolean;
+  /**
+   * Whether the gateway is a host of a lattice, whose store (not this host's folder) decides
+   * what it serves: then the routes that change modules are refused.
+   */
+  inLattice?: () => boolean;
 }
 
 interface ModuleParams {
@@ -45,11 +50,17 @@ export interface AdminAnswer {
  * Each answers once the registry has acted, with the module's status.
  */
 export function registerAdminRoutes(app: FastifyInstance, parts: AdminRouteParts): void {
-  const { modules, adminAllowed } = parts;
+  const { modules, adminAllowed, inLattice = () => false } = parts;
   app.addContentTypeParser('application/wasm', { parseAs: 'buffer' }, (_req, body, done) =>
     done(null, body),
   );
   const guard = async () => {
+    if (inLattice()) {
+      throw new ForbiddenError(
+        'This gateway is a host of a lattice: its modules come from the lattice, not from its ' +
+          'folder. Use wasmtube deploy|undeploy --nats <urls> to change them.',
+      );
+    }
     if (!adminAllowed()) {
       throw new ForbiddenError(
         'This gateway has no token and listens beyond loopback, so it refuses routes that ' +

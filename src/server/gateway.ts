@@ -145,7 +145,11 @@ export class Gateway {
       isClosing: () => gateway.#closingFlag,
       lattice: () => gateway.#lattice,
     });
-    registerAdminRoutes(app, { modules: registry, adminAllowed: () => gateway.#adminAllowed() });
+    registerAdminRoutes(app, {
+      modules: registry,
+      adminAllowed: () => gateway.#adminAllowed(),
+      inLattice: () => gateway.#lattice !== undefined,
+    });
     registerEventRoutes(app, { events: gateway.events, logs });
     registerDashboard(app);
     try {
