@@ -18,11 +18,11 @@ export function formatLogLine(entry: Record<string, unknown>): string {
   const time = new Date(typeof entry.time === 'number' ? entry.time : Date.now());
   const clock = time.toTimeString().slice(0, 8);
   const level = LEVELS[entry.level as number] ?? String(entry.level);
-  const module = typeof entry.module === 'string' ? ` ${entry.module}` : '';
+  const module = typeof entry.module === 'string' ? `${entry.module}  ` : '';
   const fields = Object.entries(entry)
     .filter(([key]) => !HEAD.has(key))
     .map(([key, value]) => `${key}=${show(value)}`);
-  return `${clock} ${level}${module}  ${String(entry.msg ?? '')}${fields.length ? `  ${fields.join(' ')}` : ''}`;
+  return `${clock} ${level} ${module}${String(entry.msg ?? '')}${fields.length ? `  ${fields.join(' ')}` : ''}`;
 }
 
 function show(value: unknown): string {
