@@ -38,6 +38,7 @@ export const GROUPS = [
   'memory',
   'gateway',
   'lattice',
+  'components',
 ];
 
 const { values: args } = parseArgs({

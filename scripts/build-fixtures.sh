@@ -52,3 +52,26 @@ for guest in as_alloc as_kit as_abort; do
   (cd "$root" && node_modules/.bin/asc --config "test/$guest/asconfig.json")
   echo "$guest -> test/fixtures/$guest.wasm ($(wc -c <"$root/test/fixtures/$guest.wasm") bytes)"
 done
+
+# WebAssembly components: a core module (Rust crate for wasm32-unknown-unknown, or .wat) with its
+# WIT world embedded, by scripts/build-components.mjs. Entries are "core source:wit:world:output".
+components=(
+  "examples/components/caesar:examples/components/caesar/wit/world.wit:encoder-decoder-service:examples/caesar.wasm"
+  "test/components/types:test/components/types/world.wit:types:test/fixtures/component_types.wasm"
+  "test/components/faults.wat:test/components/faults.wit:faults:test/fixtures/component_faults.wasm"
+  "test/components/needs-secret.wat:test/components/faults.wit:needs-secret:test/fixtures/component_needs_secret.wasm"
+  "test/components/wasi-probe.wat:test/components/wasi-probe.wit:wasi-probe:test/fixtures/component_wasi_probe.wasm"
+  "test/components/broken-cipher.wat:examples/components/caesar/wit/world.wit:encoder-decoder-service:test/fixtures/component_broken_cipher.wasm"
+  "test/components/file-probe.wat:test/components/file-probe.wit:file-probe:test/fixtures/component_file_probe.wasm"
+)
+for entry in "${components[@]}"; do
+  IFS=: read -r source wit world out <<<"$entry"
+  core="$source"
+  if [[ -f "$root/$source/Cargo.toml" ]]; then
+    crate="$(basename "$source")"
+    echo "building $crate (wasm32-unknown-unknown, component core)"
+    (cd "$root/$source" && env PATH="/usr/bin:$PATH" RUSTC="$rustc" "$cargo" build --release --locked --quiet)
+    core="$source/target/wasm32-unknown-unknown/release/$crate.wasm"
+  fi
+  node "$root/scripts/build-components.mjs" "$core" "$wit" "$world" "$out"
+done

@@ -27,6 +27,9 @@ export type { TypedCallOptions } from './bridge/typed-call.js';
 export type { TypedValue, TypedResult } from './bridge/typed-values.js';
 export type { CompiledModule, CompileOptions } from './bridge/compiled-module.js';
 export { compileModule } from './bridge/compiled-module.js';
+export { compileGuest } from './component/compile-guest.js';
+export { isComponent } from './component/component-binary.js';
+export type { ComponentWorld, WitFunction, WitType } from './component/wit-types.js';
 export {
   readModuleInfo,
   type FunctionSignature,

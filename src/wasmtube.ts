@@ -1,27 +1,12 @@
 import { asBuffer } from './bridge/buffers.js';
 import { callWasmtubeAbi } from './bridge/abi-wasmtube.js';
-import {
-  compileModule,
-  readWasmFile,
-  type CompiledModule,
-  type CompileOptions,
-} from './bridge/compiled-module.js';
+import { compileModule, readWasmFile, type CompiledModule } from './bridge/compiled-module.js';
 import { callAllocAbi } from './bridge/abi-alloc.js';
-import {
-  checkWapcOptions,
-  wapcHandlers,
-  type WapcHandlers,
-  type WapcHostCall,
-} from './bridge/abi-wapc.js';
+import { wapcHandlers, type WapcHandlers } from './bridge/abi-wapc.js';
 import { callAbi, type Abi } from './bridge/conventions.js';
 import { describeExports, type ExportInfo } from './bridge/describe-exports.js';
-import {
-  GuestInstance,
-  type CommandResult,
-  type GuestHost,
-  type GuestImports,
-} from './bridge/guest-instance.js';
-import { hostSignatures, invokeSync, type HostFunctions } from './bridge/host-functions.js';
+import { GuestInstance, type CommandResult, type GuestHost } from './bridge/guest-instance.js';
+import { hostSignatures, invokeSync } from './bridge/host-functions.js';
 import { typedCall, type TypedCallOptions } from './bridge/typed-call.js';
 import type { Placement } from './bridge/guest-memory.js';
 import {
@@ -39,80 +24,19 @@ import {
   checkRunOptions,
   checkTypedCall,
 } from './bridge/call-arguments.js';
-import {
-  byteArray,
-  checkHeadroomFits,
-  checkKnownOptions,
-  checkOptionsObject,
-  checkOptionValues,
-  describeValue,
-  integerFrom,
-  oneOf,
-  resultHeadroomBytes,
-  type OptionCheck,
-} from './bridge/check-options.js';
+import { byteArray, describeValue } from './bridge/check-options.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from './bridge/image-codec.js';
 import { abortError, SerialQueue } from './util/serial-queue.js';
-import { checkWasiOptions, type CapturedOutput, type WasiOptions } from './bridge/wasi.js';
+import type { CapturedOutput } from './bridge/wasi.js';
 import { InvalidArgumentError } from './errors.js';
+import { checkOptions, type WasmtubeOptions } from './bridge/bridge-options.js';
+import { isComponent } from './component/component-binary.js';
+import { ComponentBridge } from './component/component-bridge.js';
 import type { CallFunction, CallInput, CallOptions } from './types.js';
 
-export type { ExportInfo };
-
-/** Options for {@link Wasmtube.fromFile} and {@link Wasmtube.fromBinary}. */
-export interface WasmtubeOptions extends CompileOptions {
-  /**
-   * Bytes kept free past each payload in the host-owned region, for results longer than their
-   * input. A result longer than payload + headroom fails with `ERR_RESULT_OUT_OF_BOUNDS`.
-   * Ignored for bridges made with `.index(n)`. Default: 1 MiB (untouched pages cost no RAM).
-   */
-  resultHeadroomBytes?: number;
-  /**
-   * Pixels an encoded image input (PNG, JPEG, ...) may declare: a larger one is refused from its
-   * header with `ERR_IMAGE_TOO_LARGE`, before anything is decoded (a few hundred bytes of PNG can
-   * declare gigabytes of pixels). Raw RGB input is not limited. Default: 40,000,000 (40 MP).
-   */
-  maxImagePixels?: number;
-  /**
-   * Raw WebAssembly imports for modules that import functions. Default: none; a module with
-   * imports then fails with `ERR_WASM_INSTANTIATE` naming them.
-   */
-  imports?: GuestImports;
-  /**
-   * Run the guest with WASI preview 1 (node:wasi). Reactor modules are initialised
-   * (`_initialize`). Nothing is granted by default. Default: no WASI.
-   */
-  wasi?: WasiOptions;
-  /**
-   * Functions the guest may import, with their types (docs/ABI.md): strings and bytes arrive
-   * decoded, results are written back. In-process they must be synchronous. Default: none.
-   */
-  hostFunctions?: HostFunctions;
-  /**
-   * The protocol for `callFunction`: `'auto'` picks waPC for modules exporting `__guest_call`,
-   * the allocator ABI for functions returning i64 in modules exporting
-   * `wasmtube_alloc`/`wasmtube_free`, else the Wasmtube ABI. Default: `'auto'`.
-   */
-  abi?: Abi;
-  /** waPC guests: answers their `__host_call`s (synchronously, in-process). Default: none. */
-  hostCall?: WapcHostCall;
-  /** waPC guests: receives `__console_log` lines. Default: `NODE_DEBUG=wasmtube` output. */
-  logger?: (message: string) => void;
-}
+export type { ExportInfo, WasmtubeOptions };
 
 const DEFAULTS = { resultHeadroomBytes: 1024 * 1024 } as const;
-const OPTION_KEYS = new Set([
-  'maxMemoryMb',
-  'resultHeadroomBytes',
-  'maxImagePixels',
-  'imports',
-  'wasi',
-  'hostFunctions',
-  'abi',
-  'hostCall',
-  'logger',
-]);
-const ABIS: readonly Abi[] = ['auto', 'wasmtube', 'alloc', 'wapc'];
 
 /** The state shared by a bridge and the `.index(n)` views of it: one instance, one queue. */
 interface BridgeCore {
@@ -142,10 +66,43 @@ interface BridgeCore {
 export class Wasmtube {
   readonly #core: BridgeCore;
   readonly #placement: Placement;
+  /** Set for a component: every method then delegates to it, and `#core` is unused. */
+  readonly #component: ComponentBridge | undefined;
 
-  private constructor(core: BridgeCore, placement: Placement) {
-    this.#core = core;
+  private constructor(
+    core: BridgeCore | undefined,
+    placement: Placement,
+    component?: ComponentBridge,
+  ) {
+    this.#core = core!;
     this.#placement = placement;
+    this.#component = component;
+  }
+
+  /**
+   * Loads a module or a component (file path or bytes) and resolves once it can be called: the
+   * way to load a component, which is transpiled asynchronously. Rejects as `fromFile` throws.
+   * @example
+   * ```ts
+   * const cipher = await Wasmtube.load('cipher.wasm', { wasi: { env: { SHIFT_AMOUNT: '3' } } });
+   * await cipher.call('encrypt', ['hello world']); // → 'khoor zruog'
+   * ```
+   */
+  static async load(source: string | Uint8Array, options: WasmtubeOptions = {}): Promise<Wasmtube> {
+    const bridge =
+      typeof source === 'string'
+        ? Wasmtube.fromFile(source, options)
+        : Wasmtube.fromBinary(source, options);
+    await bridge.ready;
+    return bridge;
+  }
+
+  /**
+   * Settles once the guest can be called: at once for a core module; for a component, once it
+   * is transpiled, compiled and instantiated (rejecting with that error, which calls get too).
+   */
+  get ready(): Promise<void> {
+    return this.#component?.ready ?? Promise.resolve();
   }
 
   /**
@@ -171,6 +128,9 @@ export class Wasmtube {
    */
   static fromBinary(bytes: Uint8Array, options: WasmtubeOptions = {}): Wasmtube {
     checkOptions(options);
+    if (isComponent(bytes)) {
+      return new Wasmtube(undefined, { kind: 'host-region' }, ComponentBridge.load(bytes, options));
+    }
     return Wasmtube.fromCompiled(compileModule(bytes, options), options);
   }
 
@@ -185,6 +145,10 @@ export class Wasmtube {
     remote?: { host?: GuestHost | undefined; wapc?: WapcHandlers | undefined },
   ): Wasmtube {
     checkOptions(options);
+    if (compiled.component) {
+      const bridge = ComponentBridge.fromCompiled(compiled, options, remote?.host);
+      return new Wasmtube(undefined, { kind: 'host-region' }, bridge);
+    }
     const functions = options.hostFunctions;
     const host =
       remote?.host ??
@@ -217,6 +181,7 @@ export class Wasmtube {
    * overwrite the guest's stack or data, which the default host region never does.
    */
   index(offset: number): Wasmtube {
+    if (this.#component) throw unsupported('index(offset)');
     if (!Number.isInteger(offset) || offset < 0 || offset > 0xffffffff) {
       throw new InvalidArgumentError(
         `index must be a non-negative integer byte offset, got ${describeValue(offset)}.`,
@@ -232,12 +197,12 @@ export class Wasmtube {
 
   /** How many times the module has been instantiated (1, plus one per trap reset). */
   get instanceGeneration(): number {
-    return this.#core.guest.generation;
+    return this.#component?.generation ?? this.#core.guest.generation;
   }
 
   /** Current size of the guest's linear memory in bytes. */
   get memoryBytes(): number {
-    return this.#core.guest.memory.byteLength;
+    return this.#component?.memoryBytes ?? this.#core.guest.memory.byteLength;
   }
 
   /**
@@ -245,11 +210,13 @@ export class Wasmtube {
    * counters) starts over. Calls already queued run on the fresh instance.
    */
   reset(): void {
-    this.#core.guest.reset();
+    if (this.#component) this.#component.reset();
+    else this.#core.guest.reset();
   }
 
   /** The guest's exported functions, their signatures and calling conventions. */
   exports(): ExportInfo[] {
+    if (this.#component) return this.#component.exports();
     return describeExports(this.#core.guest.compiled);
   }
 
@@ -272,6 +239,7 @@ export class Wasmtube {
   async #callFunction(name: string, input: CallInput, options: CallOptions): Promise<unknown> {
     checkName(name);
     checkCallOptions(options, 'callFunction');
+    if (this.#component) return this.#component.callFunction(name, input, options);
     const { signal } = options;
     // Decoding starts now, in parallel with earlier calls; writing and calling wait their turn.
     const preparing = preparePayload(input, options.returns, this.#core.maxImagePixels);
@@ -304,6 +272,7 @@ export class Wasmtube {
   ): T {
     checkName(name);
     checkCallOptions(options, 'callFunctionSync');
+    if (this.#component) return this.#component.callFunctionSync(name, input, options) as T;
     const prepared = preparePayloadSync(input, options.returns);
     if (!prepared || needsEncoding(prepared.returns)) {
       throw new InvalidArgumentError(
@@ -349,7 +318,7 @@ export class Wasmtube {
    * `wasi.stderr` is `'capture'`.
    */
   get lastOutput(): CapturedOutput {
-    return this.#core.lastOutput;
+    return this.#component?.lastOutput ?? this.#core.lastOutput;
   }
 
   /**
@@ -366,6 +335,7 @@ export class Wasmtube {
     options: { args?: string[]; stdin?: string | Uint8Array; signal?: AbortSignal } = {},
   ): Promise<CommandResult> {
     checkRunOptions(options, 'run');
+    if (this.#component) throw unsupported('run()');
     const { signal, ...run } = options;
     return this.#core.queue.run(() => {
       if (signal?.aborted) throw abortError(signal);
@@ -404,6 +374,7 @@ export class Wasmtube {
     checkName(name);
     checkTypedCall(args, options, 'call');
     const { signal, ...typed } = options;
+    if (this.#component) return this.#component.call(name, args, signal) as Promise<T>;
     return this.#core.queue.run(() => {
       if (signal?.aborted) throw abortError(signal);
       return typedCall(this.#core.guest, name, args, typed) as T;
@@ -417,6 +388,7 @@ export class Wasmtube {
    */
   writeBytes(bytes: Uint8Array): number {
     byteArray(bytes, 'writeBytes(bytes)');
+    if (this.#component) throw unsupported('writeBytes()');
     const memory = this.#core.guest.memory;
     const { offset } = memory.reserve(this.#placement, bytes.length, 0);
     memory.write(offset, bytes);
@@ -425,6 +397,7 @@ export class Wasmtube {
 
   /** Copies `length` bytes of linear memory at `offset` (the Elixir library's `read_binary`). */
   readBytes(offset: number, length: number): Buffer {
+    if (this.#component) throw unsupported('readBytes()');
     for (const [what, value] of [
       ['offset', offset],
       ['length', length],
@@ -440,34 +413,9 @@ export class Wasmtube {
   }
 }
 
-/** Checks for `fromFile`, `fromBinary` and `fromCompiled`, besides those of the parts. */
-const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
-  resultHeadroomBytes,
-  maxImagePixels: integerFrom(1),
-  abi: oneOf(ABIS),
-  imports: (value, name) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new InvalidArgumentError(
-        `${name} must be a WebAssembly imports object ({ module: { name: value } }), got ` +
-          `${describeValue(value)}.`,
-      );
-    }
-  },
-  hostFunctions: (value, name) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new InvalidArgumentError(
-        `${name} must be an object of { module: { name: { params, results, fn } } }, got ` +
-          `${describeValue(value)}.`,
-      );
-    }
-  },
-};
-
-function checkOptions(options: WasmtubeOptions): void {
-  checkOptionsObject(options, 'The options of Wasmtube.fromFile/fromBinary');
-  checkKnownOptions(options, OPTION_KEYS);
-  checkOptionValues(options, OPTION_CHECKS);
-  checkHeadroomFits(options.resultHeadroomBytes, options.maxMemoryMb);
-  if (options.wasi !== undefined) checkWasiOptions(options.wasi);
-  checkWapcOptions(options);
+/** Bridge methods a component has no use for (its memory is its own; it has no `_start`). */
+function unsupported(method: string): InstanceType<typeof InvalidArgumentError> {
+  return new InvalidArgumentError(
+    `${method} is for core modules; a component is called with call() and callFunction().`,
+  );
 }

@@ -32,3 +32,16 @@ test('Worker.callFunction mirrors the bridge types', async () => {
   expectTypeOf(worker.stats().latencyMs.p99).toEqualTypeOf<number>();
   expectTypeOf(worker.version).toEqualTypeOf<number>();
 });
+
+test('components: load, ready and plain host functions by interface', async () => {
+  const cipher = await Wasmtube.load('caesar.wasm', {
+    wasi: {},
+    hostFunctions: { 'example:cipher/audit-log': { log: (message: string) => void message } },
+  });
+  expectTypeOf(cipher).toEqualTypeOf<Wasmtube>();
+  expectTypeOf(Wasmtube.fromFile('caesar.wasm').ready).toEqualTypeOf<Promise<void>>();
+  expectTypeOf(cipher.call<string>('encrypt', ['hello world'])).toEqualTypeOf<Promise<string>>();
+  expectTypeOf(cipher.call('birthday', [{ name: 'Ada', age: 36 }])).toEqualTypeOf<
+    Promise<unknown>
+  >();
+});

@@ -103,6 +103,15 @@ const CASES: Case[] = [
     ],
     refused: ['divide', { a: 1, b: 0 }, 'ERR_GUEST_ERROR'],
   },
+  {
+    lang: 'rust',
+    abi: 'component',
+    calls: [
+      ['distance', { a: { x: 0, y: 0 }, b: { x: 3, y: 4 } }, 5],
+      ['divide', { a: 7, b: 2 }, 3],
+    ],
+    refused: ['divide', { a: 7, b: 0 }, 'ERR_GUEST_ERROR'],
+  },
 ];
 
 const nameOf = (c: Case) => `${c.lang}_${c.abi}`;
@@ -118,6 +127,8 @@ async function generateAndBuild(c: Case): Promise<string> {
       ASC: join(repo, 'node_modules/.bin/asc'),
       WAT2WASM: join(repo, 'node_modules/.bin/wat2wasm'),
       CARGO_TARGET_DIR: join(root, 'cargo-target'),
+      // The component template's build runs `wasmtube componentize`: this checkout's CLI.
+      WASMTUBE: `${process.execPath} ${CLI}`,
     },
     timeout: 120_000,
   });
@@ -230,7 +241,7 @@ describe('wasmtube new', () => {
   it('refuses an unknown language or ABI, or an unsupported combination (exit 2)', async () => {
     for (const args of [
       ['--lang', 'go'],
-      ['--lang', 'rust', '--abi', 'component'],
+      ['--lang', 'wat', '--abi', 'component'],
       ['--lang', 'assemblyscript', '--abi', 'wasmtube'],
       ['--lang', 'rust', '--abi', 'wapc'],
     ]) {

@@ -1,5 +1,5 @@
 // The gateway's admin routes and event stream, over real HTTP on 127.0.0.1.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createGateway } from '../dist/server/index.js';
@@ -150,6 +150,36 @@ describe('admin routes', () => {
     expect(removed.body).toMatchObject({ done: 'undeploy' });
     expect(existsSync(join(dir, 'n.wasm'))).toBe(false);
     expect((await callJson(gateway, 'n', 'which')).status).toBe(404);
+  });
+
+  it('deploy takes a component as it takes a core module', async () => {
+    const dir = tempFolder();
+    const gateway = await startGateway(dir);
+    const sidecar = await put(
+      `${gateway.url}/admin/modules/caesar/sidecar`,
+      readFileSync(new URL('../examples/caesar.json', import.meta.url), 'utf8'),
+      'application/json',
+    );
+    expect(sidecar.status).toBe(200);
+    const answer = await put(
+      `${gateway.url}/admin/modules/caesar`,
+      readFileSync(new URL('../examples/caesar.wasm', import.meta.url)),
+      'application/wasm',
+    );
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    const secret = await callJson(gateway, 'caesar', 'encrypt', { message: 'hello world' });
+    expect(secret.status).toBe(200);
+    // A truncated component is refused before anything is written.
+    const truncated = readFileSync(new URL('../examples/caesar.wasm', import.meta.url)).subarray(
+      0,
+      300,
+    );
+    expectError(
+      await put(`${gateway.url}/admin/modules/c2`, truncated, 'application/wasm'),
+      400,
+      'ERR_WASM_COMPILE',
+    );
+    expect(existsSync(join(dir, 'c2.wasm'))).toBe(false);
   });
 
   it('without a token, a gateway beyond loopback refuses routes that change state (403)', async () => {

@@ -8,15 +8,19 @@ const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 
 // The README's curl lines, against the bundled examples folder (served by `npm start`).
 describe('the examples folder as a deploy folder', () => {
-  it('serves echo, cipher (WASI, SHIFT=5 from cipher.json) and filters', async () => {
+  it('serves caesar (a component), echo, cipher (WASI, SHIFT=5 from cipher.json) and filters', async () => {
     const gateway = await startGateway(EXAMPLES, { watch: false });
     const modules = (await send(`${gateway.url}/functions`)).body.modules;
     expect(modules.map((m: { name: string; state: string }) => [m.name, m.state])).toEqual([
+      ['caesar', 'serving'],
       ['cipher', 'serving'],
       ['echo', 'serving'],
       ['filters', 'serving'],
     ]);
-    expect(modules[0].wasi).toBe(true);
+    expect(modules[1].wasi).toBe(true);
+    expect((await callJson(gateway, 'caesar', 'encrypt', { message: 'hello world' })).body).toBe(
+      'khoor zruog',
+    );
 
     expect((await callJson(gateway, 'echo', 'echo', { hello: 'world' })).body).toEqual({
       hello: 'world',

@@ -76,15 +76,7 @@ export function checkTypedCall(
       `${method}() takes its arguments as an array, got ${describeValue(args)}.`,
     );
   }
-  args.forEach((arg, i) => {
-    if (arg instanceof Uint8Array) return byteArray(arg, `Argument ${i}`);
-    if (!['number', 'bigint', 'boolean', 'string'].includes(typeof arg)) {
-      throw new InvalidArgumentError(
-        `Argument ${i} must be a number, bigint, boolean, string or Uint8Array, got ` +
-          `${describeValue(arg)}.`,
-      );
-    }
-  });
+  args.forEach((arg, i) => checkPlainValue(arg, `Argument ${i}`, 0));
   checkCallOptions(options, method, checks);
   const { params, returns } = options as { params?: unknown; returns?: unknown };
   if (
@@ -101,4 +93,27 @@ export function checkTypedCall(
         `${describeValue(returns)}.`,
     );
   }
+}
+
+/**
+ * A typed call's argument: a number, bigint, boolean, string or Uint8Array, or (for a
+ * component's records, lists, options and variants) null, an array or a plain object of them.
+ * Checked against the function's real types where it runs.
+ */
+function checkPlainValue(value: unknown, what: string, depth: number): void {
+  if (value instanceof Uint8Array) return byteArray(value, what);
+  if (['number', 'bigint', 'boolean', 'string'].includes(typeof value) || value === null) return;
+  const plainObject =
+    typeof value === 'object' &&
+    [Object.prototype, null].includes(Object.getPrototypeOf(value) as object | null);
+  if (depth < 64 && (Array.isArray(value) || plainObject)) {
+    for (const [key, item] of Object.entries(value as object)) {
+      if (item !== undefined) checkPlainValue(item, `${what}.${key}`, depth + 1);
+    }
+    return;
+  }
+  throw new InvalidArgumentError(
+    `${what} must be a number, bigint, boolean, string or Uint8Array (or, for a component, ` +
+      `null, an array or a plain object of them), got ${describeValue(value)}.`,
+  );
 }

@@ -8,6 +8,8 @@ import {
 } from '../errors.js';
 import { byteArray, describeValue } from './check-options.js';
 import { capMemoryPages, readModuleInfo, type ModuleInfo, PAGE_SIZE } from './wasm-binary.js';
+import type { ComponentCode } from '../component/component-code.js';
+import { isComponent } from '../component/component-binary.js';
 
 /**
  * A compiled module plus what we learnt from its bytes. Everything here can be posted to a
@@ -19,6 +21,11 @@ export interface CompiledModule {
   info: ModuleInfo | undefined;
   /** The engine-enforced memory cap in pages, if `maxMemoryMb` was applied. */
   maxPages: number | undefined;
+  /**
+   * Present when the bytes were a WebAssembly component (see src/component/): its glue, core
+   * modules and world. `module` is then its main core module and `info` is undefined.
+   */
+  component?: ComponentCode | undefined;
 }
 
 /** Options that change how bytes become a module. */
@@ -63,6 +70,13 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
       { details: { bytes: bytes.length } },
     );
   }
+  if (isComponent(bytes)) {
+    throw new WasmCompileError(
+      'The bytes are a WebAssembly component, which compiles asynchronously: use ' +
+        'compileGuest(bytes), Wasmtube.load(), or Wasmtube.fromFile/fromBinary and await bridge.ready.',
+      { details: { bytes: bytes.length } },
+    );
+  }
   let source = bytes;
   if (maxPages !== undefined) {
     try {
@@ -88,7 +102,7 @@ export function compileModule(bytes: Uint8Array, options: CompileOptions = {}): 
   return { module, info: readModuleInfo(source), maxPages };
 }
 
-function memoryCapPages(maxMemoryMb: number | undefined): number | undefined {
+export function memoryCapPages(maxMemoryMb: number | undefined): number | undefined {
   if (maxMemoryMb === undefined) return undefined;
   if (typeof maxMemoryMb !== 'number' || !(maxMemoryMb > 0) || maxMemoryMb > 4096) {
     throw new InvalidArgumentError(

@@ -18,7 +18,9 @@ export type Convention =
   /** `__guest_call` of a waPC module: `callFunction(operation, ...)` and `invoke` go through it. */
   | 'wapc'
   /** Anything else: callable with typed calls (`call`). */
-  | 'typed';
+  | 'typed'
+  /** A component's WIT function: `call` with typed values, `callFunction` with `{ data }` by name. */
+  | 'component';
 
 export const ALLOC = 'wasmtube_alloc';
 export const FREE = 'wasmtube_free';

@@ -1,4 +1,5 @@
 import type { CompiledModule } from './compiled-module.js';
+import { formatWitFunction, type WitFunction } from '../component/wit-types.js';
 import { conventionOf, hasAllocator, type Convention } from './conventions.js';
 import { formatSignature, type FunctionSignature } from './wasm-binary.js';
 
@@ -12,12 +13,13 @@ export interface ExportInfo {
   convention: Convention;
   /** `undefined` if the binary uses features the signature reader does not cover. */
   signature: FunctionSignature | undefined;
-  /** The signature in text form, e.g. `(i32, i32) -> i32`. */
+  /** The signature in text form, e.g. `(i32, i32) -> i32`; for a component, its WIT type (`func(message: string) -> string`). */
   type: string;
 }
 
 /** The module's exported functions, with signatures and calling conventions. */
 export function describeExports(compiled: CompiledModule): ExportInfo[] {
+  if (compiled.component) return describeComponent(compiled.component.world.functions);
   const exports = WebAssembly.Module.exports(compiled.module);
   const allocator = hasAllocator(exports);
   return exports
@@ -31,4 +33,14 @@ export function describeExports(compiled: CompiledModule): ExportInfo[] {
         type: signature ? formatSignature(signature) : 'unknown',
       };
     });
+}
+
+/** A component's functions as `exports()` lists them: WIT types, no core signature. */
+export function describeComponent(functions: readonly WitFunction[]): ExportInfo[] {
+  return functions.map((fn) => ({
+    name: fn.name,
+    convention: 'component',
+    signature: undefined,
+    type: formatWitFunction(fn),
+  }));
 }

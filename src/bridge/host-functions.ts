@@ -22,8 +22,21 @@ export interface HostFunction {
   fn: (...args: never[]) => unknown;
 }
 
-/** Granted functions by import module and name, e.g. `{ env: { log: { params: ['string'], fn } } }`. */
-export type HostFunctions = Record<string, Record<string, HostFunction>>;
+/**
+ * Granted functions by import module and name, e.g. `{ env: { log: { params: ['string'], fn } } }`.
+ * For a component, by interface and WIT function name, where the WIT types apply and a plain
+ * function will do: `{ 'example:cipher/audit-log': { log: (msg) => ... } }` (a plain function is
+ * `{ fn }`: no parameters and no result for a core module).
+ */
+export type HostFunctions = Record<string, Record<string, HostFunction | HostFunction['fn']>>;
+
+/** The implementation of a granted function, given as `{ fn }` or as the function itself. */
+export function implementationOf(
+  def: HostFunction | HostFunction['fn'] | undefined,
+): ((...args: unknown[]) => unknown) | undefined {
+  const fn = typeof def === 'function' ? def : def?.fn;
+  return fn as ((...args: unknown[]) => unknown) | undefined;
+}
 
 /** The declared types of host functions, without implementations (what crosses to a thread). */
 export type HostSignatures = Record<
@@ -57,7 +70,8 @@ export function hostSignatures(functions: HostFunctions): HostSignatures {
   const out: HostSignatures = {};
   for (const [module, entries] of Object.entries(functions)) {
     out[module] = {};
-    for (const [name, def] of Object.entries(entries ?? {})) {
+    for (const [name, given] of Object.entries(entries ?? {})) {
+      const def = typeof given === 'function' ? { fn: given } : given;
       const where = `hostFunctions.${module}.${name}`;
       if (typeof def?.fn !== 'function')
         throw new InvalidArgumentError(`${where}.fn must be a function.`);
@@ -138,7 +152,7 @@ export function hostImports(
 /** Runs an in-process host function; a promise cannot be waited for inside a wasm call. */
 export function invokeSync(functions: HostFunctions) {
   return (module: string, name: string, args: unknown[]): unknown => {
-    const result = (functions[module]![name]!.fn as (...a: unknown[]) => unknown)(...args);
+    const result = implementationOf(functions[module]![name])!(...args);
     if (result instanceof Promise || typeof (result as { then?: unknown })?.then === 'function') {
       (result as Promise<unknown>).catch(() => undefined);
       throw new TypeError(

@@ -251,7 +251,7 @@ export function createWasi(options: WasiOptions, version: WasiVersion = 'preview
   };
 }
 
-function outputSink(
+export function outputSink(
   target: WasiOutput,
   name: string,
   captured: string[],

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { InvalidArgumentError } from '../errors.js';
 import { InputFileError } from '../server/gateway-errors.js';
 import { builtinHostFunctions, grantHostFunctions } from '../server/host-catalog.js';
-import { describeModule } from '../server/module-description.js';
+import { describeGuest } from '../server/guest-description.js';
 import { parseSidecar, type ModuleSettings } from '../server/sidecar.js';
 import { Worker } from '../supervisor/worker.js';
 import type { CallInput, ResultKind } from '../types.js';
@@ -117,7 +117,7 @@ async function runCall(file: string, fn: string, flags: CallFlags): Promise<void
   const bytes = await readWasmModule(file);
   const settings = await readSettings(file, flags.config);
   const wasi =
-    flags.env !== undefined || settings.wasi !== undefined || describeModule(bytes).wasi
+    flags.env !== undefined || settings.wasi !== undefined || (await describeGuest(bytes)).wasi
       ? { ...settings.wasi, env: { ...settings.wasi?.env, ...flags.env } }
       : undefined;
   // The built-in host functions the sidecar grants; wasmtube.log writes to stderr.

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { describeModule, type ModuleDescription } from '../server/module-description.js';
+import type { ModuleDescription } from '../server/module-description.js';
+import { describeGuest } from '../server/guest-description.js';
 import { readWasmModule } from './read-module.js';
 
 /** `wasmtube inspect <file.wasm>`: exports, imports, calling conventions, memory limits. */
@@ -23,23 +24,25 @@ export function inspectCommand(): Command {
 
 /** Reads, validates and describes a module. */
 async function inspect(file: string): Promise<ModuleDescription> {
-  return describeModule(await readWasmModule(file));
+  return describeGuest(await readWasmModule(file));
 }
 
 function format(file: string, d: ModuleDescription): string {
   const lines = [`${file}`, `  size     ${d.sizeBytes} bytes`, `  sha256   ${d.sha256}`];
   const m = d.memory;
   lines.push(
-    m
-      ? `  memory   ${m.initialPages} pages (${mb(m.initialMb)}) initial, ` +
+    d.component
+      ? '  kind     WebAssembly component (its memory is its own)'
+      : m
+        ? `  memory   ${m.initialPages} pages (${mb(m.initialMb)}) initial, ` +
           (m.maximumPages === undefined
             ? 'no maximum'
             : `${m.maximumPages} pages (${mb(m.maximumMb!)}) maximum`) +
           (m.imported ? ', imported' : '') +
           (m.shared ? ', shared' : '') +
           (m.memory64 ? ', 64-bit' : '')
-      : '  memory   none',
-    `  wasi     ${d.wasi ? 'yes (preview 1)' : 'no'}`,
+        : '  memory   none',
+    `  wasi     ${d.wasi ? `yes (preview ${d.component ? 2 : 1})` : 'no'}`,
   );
   if (!d.signaturesKnown)
     lines.push('  (signatures unavailable: the binary uses features not read)');
@@ -52,8 +55,19 @@ function format(file: string, d: ModuleDescription): string {
   for (const e of d.otherExports) lines.push(`  ${e.name.padEnd(width)}  ${e.kind}`);
   lines.push('', `imports (${d.imports.length})`);
   for (const i of d.imports) {
-    lines.push(`  ${`${i.module}.${i.name}`}  ${i.type ?? i.kind}`);
+    lines.push(
+      `  ${i.kind === 'interface' ? i.module : `${i.module}.${i.name}`}  ${i.type ?? i.kind}`,
+    );
   }
+  if (d.component)
+    lines.push(
+      '',
+      'world',
+      ...d.component.wit
+        .trim()
+        .split('\n')
+        .map((l) => `  ${l}`),
+    );
   return `${lines.join('\n')}\n`;
 }
 

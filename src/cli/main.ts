@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { WasmtubeError } from '../errors.js';
 import { adminCommands } from './admin-commands.js';
 import { callCommand } from './call.js';
+import { componentizeCommand } from './componentize.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
 import { hostsCommand } from './lattice-hosts.js';
@@ -50,6 +51,7 @@ function program(): Command {
     // ls, reload, deploy, undeploy, logs, top: deploy and undeploy also take --nats.
     ...adminCommands(),
     hostsCommand(),
+    componentizeCommand(),
   ]) {
     root.addCommand(command);
   }

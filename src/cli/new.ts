@@ -33,6 +33,7 @@ const TEMPLATES: Record<string, Template> = {
   'wat-wasmtube': { example: `wrap --data '{"a":1}'` },
   'wat-alloc': { example: `wrap --data '{"a":1}'` },
   'wat-wapc': { example: `wrap --data '{"a":1}'` },
+  'rust-component': { example: `greet --data '{"name":"Ada"}'` },
 };
 
 /** A module name the gateway serves that is also a valid package and crate name. */
@@ -59,8 +60,8 @@ export function newCommand(): Command {
     .requiredOption('-l, --lang <lang>', 'rust, assemblyscript or wat')
     .option(
       '--abi <abi>',
-      'calling convention: wasmtube, alloc or wapc (default: wasmtube for rust and wat, ' +
-        'alloc for assemblyscript)',
+      'calling convention: wasmtube, alloc, wapc, or component (a WIT component, rust) ' +
+        '(default: wasmtube for rust and wat, alloc for assemblyscript)',
     )
     .option('--name <module>', 'module name: <name>.wasm, <name>.json (default: the folder name)')
     .addHelpText(
@@ -83,8 +84,7 @@ async function runNew(dir: string, flags: NewFlags): Promise<void> {
   if (template === undefined) {
     throw new TemplateUnsupportedError(
       `No template for --lang ${flags.lang}${flags.abi ? ` --abi ${flags.abi}` : ''}. ` +
-        `Supported (lang-abi): ${Object.keys(TEMPLATES).join(', ')}. WebAssembly components ` +
-        `(--abi component) are not supported yet.`,
+        `Supported (lang-abi): ${Object.keys(TEMPLATES).join(', ')}.`,
       { details: { lang: flags.lang, abi: flags.abi, supported: Object.keys(TEMPLATES) } },
     );
   }

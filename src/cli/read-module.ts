@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { isComponent } from '../component/component-binary.js';
 import { WasmCompileError, WasmFileNotFoundError, WasmFileReadError } from '../errors.js';
 
 /**
- * Reads a .wasm file named on the command line and checks that it compiles, so that a missing
- * file, a text file or a truncated module is one typed error (exit 3), never a stack trace.
+ * Reads a .wasm file named on the command line and checks that it compiles (a core module; a
+ * component is checked when it is described), so that a missing file, a text file or a
+ * truncated module is one typed error (exit 3), never a stack trace.
  * @throws `ERR_WASM_FILE_NOT_FOUND`, `ERR_WASM_FILE_READ`, `ERR_WASM_COMPILE`
  */
 export async function readWasmModule(file: string): Promise<Buffer> {
@@ -24,6 +26,8 @@ export async function readWasmModule(file: string): Promise<Buffer> {
       details: { path: file, errno: code },
     });
   }
+  // A component is read (and checked, with a typed error) by describeGuest, not by the engine.
+  if (isComponent(bytes)) return bytes;
   try {
     await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (error) {

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { lstat, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { isComponent } from '../component/component-binary.js';
 import { InvalidArgumentError, WasmCompileError } from '../errors.js';
 import { sha256 } from '../util/sha256.js';
 import { ForbiddenError, ModuleNotFoundError } from './gateway-errors.js';
+import { describeGuest } from './guest-description.js';
 import { findModule } from './module-lookup.js';
 import type { ModuleRegistry } from './module-registry.js';
 import { moduleStatus, type ModuleStatus } from './module-status.js';
@@ -81,7 +83,9 @@ export function registerAdminRoutes(app: FastifyInstance, parts: AdminRouteParts
       );
     }
     try {
-      await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+      // A component is read by transpiling it (which also readies it for its Worker).
+      if (isComponent(bytes)) await describeGuest(bytes);
+      else await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     } catch (error) {
       throw new WasmCompileError(
         `The body is not a valid WebAssembly module (${(error as Error).message}); nothing ` +

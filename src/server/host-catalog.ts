@@ -25,7 +25,9 @@ export function hostFunctionNames(catalog: HostFunctions): string[] {
 }
 
 /**
- * The part of `catalog` that `grants` names: `module.name`, or `module.*` for all of a module.
+ * The part of `catalog` that `grants` names: `module.name`, or `module.*` for all of a module;
+ * `target=module.name` grants that function under another import name, e.g. the gateway's log as
+ * a component's audit log: `"example:cipher/audit-log.log=wasmtube.log"`.
  * @throws `ERR_SIDECAR_INVALID` for a grant the catalog does not offer
  */
 export function grantHostFunctions(
@@ -34,7 +36,8 @@ export function grantHostFunctions(
   source: string,
 ): HostFunctions {
   const granted: HostFunctions = {};
-  for (const grant of grants) {
+  for (const entry of grants) {
+    const [target, grant = entry] = entry.includes('=') ? entry.split('=', 2) : [undefined];
     const dot = grant.lastIndexOf('.');
     const module = grant.slice(0, dot);
     const name = grant.slice(dot + 1);
@@ -42,10 +45,22 @@ export function grantHostFunctions(
     const names = name === '*' ? Object.keys(offered ?? {}) : [name];
     if (!offered || names.length === 0 || names.some((n) => !Object.hasOwn(offered, n))) {
       throw new SidecarInvalidError(
-        `${source}: hostFunctions grants "${grant}", which this host does not offer. ` +
+        `${source}: hostFunctions grants "${entry}", which this host does not offer. ` +
           `Offered: ${hostFunctionNames(catalog).join(', ') || '(none)'}.`,
         { details: { file: source, field: 'hostFunctions' } },
       );
+    }
+    const at = target?.lastIndexOf('.') ?? -1;
+    if (target !== undefined && (at <= 0 || name === '*')) {
+      throw new SidecarInvalidError(
+        `${source}: hostFunctions grants "${entry}": write "<import module>.<name>=<module>.<name>" ` +
+          `to grant one offered function under another name.`,
+        { details: { file: source, field: 'hostFunctions' } },
+      );
+    }
+    if (target !== undefined) {
+      (granted[target.slice(0, at)] ??= {})[target.slice(at + 1)] = offered[name]!;
+      continue;
     }
     for (const n of names) (granted[module] ??= {})[n] = offered[n]!;
   }

@@ -21,6 +21,7 @@ export {
   type MemoryDescription,
   type ModuleDescription,
 } from './module-description.js';
+export { describeGuest } from './guest-description.js';
 export { STATUS_BY_CODE, statusForCode } from './http-errors.js';
 export { GatewayMetrics } from './metrics.js';
 export type {

@@ -49,6 +49,11 @@ export interface ModuleDescription {
   wasi: boolean;
   /** False when the binary uses features the reader does not cover: signatures are then `unknown`. */
   signaturesKnown: boolean;
+  /**
+   * Present for a WebAssembly component: its world in WIT. Its functions have WIT types, its
+   * imports are interfaces (`name: '*'`), and `wasi` says it imports `wasi:` interfaces.
+   */
+  component?: { wit: string };
 }
 
 const PAGE = 65536;

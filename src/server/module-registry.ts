@@ -9,8 +9,8 @@ import { CoalescingQueue } from './coalescing-queue.js';
 import { DeployFolderWatcher, moduleNameOf } from './deploy-folder-watcher.js';
 import { grantedHostFunctions } from './host-catalog.js';
 import type { GatewayMetrics, ModuleGaugeSource } from './metrics.js';
+import { describeGuest } from './guest-description.js';
 import { summarizeError, type RegistryEvents } from './module-activity.js';
-import { describeModule } from './module-description.js';
 import { ModuleRecord, type DeployedModule } from './module-record.js';
 import { readModuleSettings } from './read-module-settings.js';
 import { checkModuleName, isModuleName, readInside } from './safe-path.js';
@@ -249,7 +249,7 @@ export class ModuleRegistry extends EventEmitter<RegistryEvents> {
     let worker: Worker;
     let description;
     try {
-      description = describeModule(bytes);
+      description = await describeGuest(bytes);
       const hostFunctions = grantedHostFunctions(
         this.#options.hostFunctions,
         settings.hostFunctions,
@@ -312,7 +312,7 @@ export class ModuleRegistry extends EventEmitter<RegistryEvents> {
     const worker = record.worker!;
     const { metrics } = this.#options;
     try {
-      const description = describeModule(bytes);
+      const description = await describeGuest(bytes);
       const result = await worker.reload(bytes);
       const version = record.versionOf(result.to);
       record.rememberHash(version, result.hash);

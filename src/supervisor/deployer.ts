@@ -1,5 +1,6 @@
 import { debuglog } from 'node:util';
-import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
+import { readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
+import { compileGuest } from '../component/compile-guest.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { sha256 } from '../util/sha256.js';
 import { ReloadRejectedError, type WasmtubeError } from '../errors.js';
@@ -178,7 +179,7 @@ export class Deployer {
     }
     let compiled!: CompiledModule;
     try {
-      compiled = compileModule(bytes!, { maxMemoryMb: this.#options.maxMemoryMb });
+      compiled = await compileGuest(bytes!, { maxMemoryMb: this.#options.maxMemoryMb });
     } catch (error) {
       reject(`the new module was rejected: ${(error as Error).message}`, error);
     }

@@ -5,7 +5,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import { asBuffer } from '../bridge/buffers.js';
 import { debuglog } from 'node:util';
-import type { HostFunction, HostFunctions } from '../bridge/host-functions.js';
+import {
+  implementationOf,
+  type HostFunction,
+  type HostFunctions,
+} from '../bridge/host-functions.js';
 import { serializeError } from '../errors.js';
 import {
   HostChannelFlag,
@@ -27,7 +31,7 @@ export function serveHostChannel(
   port.on('message', async ({ id, module, name, args }: HostRequest) => {
     let answer: HostAnswer;
     try {
-      const fn = functions[module]?.[name]?.fn as ((...a: unknown[]) => unknown) | undefined;
+      const fn = implementationOf(functions[module]?.[name]);
       if (!fn) throw new Error(`${module}.${name} is not a main-thread host function`);
       // Buffers arrive as Uint8Arrays after crossing threads; host code gets Buffers, as in-process.
       const revived = args.map((a) => (a instanceof Uint8Array ? asBuffer(a) : a));

@@ -99,9 +99,11 @@ export class FailureRate {
 /** Functions `current` exports that `next` does not. */
 export function missingFunctions(current: CompiledModule, next: CompiledModule): string[] {
   const functions = (m: CompiledModule) =>
-    WebAssembly.Module.exports(m.module)
-      .filter((e) => e.kind === 'function')
-      .map((e) => e.name);
+    m.component
+      ? m.component.world.functions.map((f) => f.name)
+      : WebAssembly.Module.exports(m.module)
+          .filter((e) => e.kind === 'function')
+          .map((e) => e.name);
   const available = new Set(functions(next));
   return functions(current).filter((name) => !available.has(name));
 }

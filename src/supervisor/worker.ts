@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { compileModule, readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
+import { compileGuest, readWasmFile, type CompiledModule } from '../component/compile-guest.js';
 import { describeExports, type ExportInfo } from '../bridge/describe-exports.js';
 import type { CommandResult } from '../bridge/guest-instance.js';
 import type { TypedCallOptions } from '../bridge/typed-call.js';
@@ -212,7 +212,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     rollbackOptions(options.rollback); // before compiling: option errors come first
     const bytes =
       options.wasmFile !== undefined ? readWasmFile(options.wasmFile) : options.wasmBinary!;
-    const compiled = compileModule(bytes, { maxMemoryMb: options.maxMemoryMb });
+    const compiled = await compileGuest(bytes, { maxMemoryMb: options.maxMemoryMb });
     const worker = new Worker(options, compiled, sha256(bytes), threads);
     if (worker.#name !== undefined) register(worker.#name, worker);
     try {

@@ -1,0 +1,15 @@
+;; The core module of the component `test:faults/faults` (faults.wit).
+(module
+  (memory (export "memory") 1)
+  (global $calls (mut i32) (i32.const 0))
+  (func (export "count") (result i32)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (global.get $calls))
+  (func (export "trap")
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    unreachable)
+  (func (export "spin")
+    (loop $forever (br $forever)))
+  (func (export "grow") (param $pages i32) (result i32)
+    (if (i32.eq (memory.grow (local.get $pages)) (i32.const -1)) (then unreachable))
+    (memory.size)))
