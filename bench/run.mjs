@@ -37,6 +37,7 @@ export const GROUPS = [
   'reload',
   'memory',
   'isolation',
+  'gateway',
   'lattice',
   'components',
 ];

@@ -48,8 +48,9 @@ node "$root/scripts/build-wat.mjs" "${wat_dirs[@]}"
 
 # AssemblyScript guests, each built to test/fixtures/<folder>.wasm; asconfig.json holds the flags
 # and the output path. as_kit uses the guest kit in guest-kit/assemblyscript.
-for guest in as_alloc as_kit as_bump; do
-  "$root/node_modules/.bin/asc" --config "$root/test/$guest/asconfig.json"
+# Built from the root: as_abort's abort messages embed its source path, relative to the cwd.
+for guest in as_alloc as_kit as_abort as_bump; do
+  (cd "$root" && node_modules/.bin/asc --config "test/$guest/asconfig.json")
   echo "$guest -> test/fixtures/$guest.wasm ($(wc -c <"$root/test/fixtures/$guest.wasm") bytes)"
 done
 

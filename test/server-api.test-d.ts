@@ -4,6 +4,7 @@ import {
   serve,
   statusForCode,
   type Gateway,
+  type GatewayEvent,
   type ModuleSettings,
   type ModuleStatus,
 } from '../dist/server/index.js';
@@ -21,4 +22,22 @@ test('the gateway API', async () => {
   >();
   expectTypeOf<ModuleStatus['state']>().toEqualTypeOf<'deploying' | 'serving' | 'failed'>();
   expectTypeOf(statusForCode('ERR_GUEST_TRAP')).toEqualTypeOf<number>();
+  expectTypeOf(gateway.events.snapshot()).toEqualTypeOf<GatewayEvent>();
+  expectTypeOf(gateway.events.subscribe)
+    .parameter(0)
+    .toEqualTypeOf<(event: GatewayEvent) => void>();
+  expectTypeOf<GatewayEvent['type']>().toEqualTypeOf<
+    | 'snapshot'
+    | 'stats'
+    | 'deploy'
+    | 'deploy-failed'
+    | 'reload'
+    | 'reload-rejected'
+    | 'rollback'
+    | 'undeploy'
+    | 'module-failed'
+    | 'restart'
+    | 'call-error'
+    | 'log'
+  >();
 });

@@ -153,6 +153,8 @@ describe('typed errors map to HTTP statuses with { error: { code, message } }', 
       'ERR_INPUT_FILE',
       'ERR_TEMPLATE_UNSUPPORTED',
       'ERR_TARGET_NOT_EMPTY',
+      'ERR_LISTEN_FAILED',
+      'ERR_GATEWAY_UNREACHABLE',
     ]);
     const unmapped = [...errorCodes(), ...gatewayErrorCodes()].filter(
       (code) => !notHttp.has(code) && !(code in STATUS_BY_CODE),

@@ -6,6 +6,11 @@ import {
   MemoryLimitError,
   type WasmtubeError,
 } from '../errors.js';
+import {
+  assemblyScriptAbort,
+  formatAbort,
+  type AssemblyScriptAbort,
+} from './assemblyscript-abort.js';
 import type { GuestMemory } from './guest-memory.js';
 
 /**
@@ -36,37 +41,10 @@ export interface WapcHandlers {
 const debug = debuglog('wasmtube');
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const utf16 = new TextDecoder('utf-16le');
-/** Longest AssemblyScript abort message or file name read, in bytes (the rest is cut). */
-const MAX_ABORT_STRING_BYTES = 4096;
 
 export const GUEST_CALL = '__guest_call';
 /** Start functions run after instantiation, in this order (as the wapc crate does). */
 export const WAPC_STARTS = ['_start', 'wapc_init'] as const;
-
-/** What an AssemblyScript guest passed to `env.abort(message, fileName, line, column)`. */
-export interface AssemblyScriptAbort {
-  message: string | null;
-  fileName: string | null;
-  line: number;
-  column: number;
-}
-
-/**
- * Thrown out of `env.abort` (an AssemblyScript guest's `throw`, `assert` or `abort()`): like the
- * `unreachable` the guest executes after its own abort handler, it ends the guest's call.
- */
-export class GuestAbort extends Error {
-  constructor(readonly abort: AssemblyScriptAbort) {
-    super(formatAbort(abort));
-    this.name = 'GuestAbort';
-  }
-}
-
-/** The text `@wapc/as-guest`'s `handleAbort` reports: `abort: <message> at <file>:<line>:<col>`. */
-function formatAbort({ message, fileName, line, column }: AssemblyScriptAbort): string {
-  return `abort: ${message ?? ''} at ${fileName ?? ''}:${line}:${column}`;
-}
 
 /** True for modules speaking waPC. */
 export function isWapcModule(exports: readonly { name: string }[]): boolean {
@@ -198,31 +176,10 @@ export class WapcSession {
    * without a `--use abort=` handler): records the guest's message and ends the call.
    */
   get abortImport(): (message: number, fileName: number, line: number, column: number) => never {
-    return (message, fileName, line, column) => {
-      const abort: AssemblyScriptAbort = {
-        message: this.#readAssemblyScriptString(message),
-        fileName: this.#readAssemblyScriptString(fileName),
-        line: line >>> 0,
-        column: column >>> 0,
-      };
-      this.#abort = abort;
-      throw new GuestAbort(abort);
-    };
-  }
-
-  /**
-   * An AssemblyScript string: UTF-16LE at `ptr`, its byte length in the object header's `rtSize`
-   * field at `ptr - 4`. Null (0) stays null; a pointer outside memory reads as a placeholder, since
-   * the guest is already failing and its own message matters more than a second error.
-   */
-  #readAssemblyScriptString(ptr: number): string | null {
-    if (ptr === 0) return null;
-    const memory = this.#memory?.();
-    const address = ptr >>> 0;
-    if (!memory || address < 4 || address > memory.byteLength) return `(string at ${address})`;
-    const length = Buffer.from(memory.read(address - 4, 4)).readUInt32LE(0);
-    const bytes = Math.min(length, memory.byteLength - address, MAX_ABORT_STRING_BYTES) & ~1;
-    return utf16.decode(memory.read(address, bytes));
+    return assemblyScriptAbort(
+      () => this.#memory?.(),
+      (abort) => (this.#abort = abort),
+    );
   }
 
   /** Runs one conversation: `__guest_call(op_len, msg_len)`, then the response or the error. */

@@ -9,6 +9,7 @@ import {
   WasmInstantiateError,
   type WasmtubeError,
 } from '../errors.js';
+import { assemblyScriptAbort, importsAssemblyScriptAbort } from './assemblyscript-abort.js';
 import type { CompiledModule } from './compiled-module.js';
 import { hasAllocator } from './conventions.js';
 import {
@@ -90,7 +91,7 @@ export class GuestInstance implements GuestAccess {
   readonly #wasi: WasiOptions | undefined;
   /** The WASI the module imports (`wasi_snapshot_preview1` or `wasi_unstable`). */
   readonly #wasiVersion: WasiVersion;
-  /** A waPC module importing AssemblyScript's `env.abort`, which the host then provides. */
+  /** The module imports AssemblyScript's `env.abort`, which the host then provides. */
   readonly #importsAbort: boolean;
   readonly #host: GuestHost | undefined;
   readonly #wapcHandlers: WapcHandlers | undefined;
@@ -120,11 +121,16 @@ export class GuestInstance implements GuestAccess {
     this.#wasiVersion = options.wasi ? wasiVersion(compiled.module) : 'preview1';
     this.#host = options.host;
     this.isWapc = isWapcModule(WebAssembly.Module.exports(compiled.module));
-    this.#importsAbort = this.isWapc && importsAssemblyScriptAbort(compiled);
+    this.#importsAbort = importsAssemblyScriptAbort(compiled);
     this.#wapcHandlers = options.wapc ?? wapcHandlers({});
     this.#deferRestore = options.deferRestore === true;
     if (this.#host) checkAgainstImports(this.#host.signatures, compiled.info);
     this.#instantiate();
+  }
+
+  /** The memory, or undefined while the first instance is being created. */
+  get #memoryIfAny(): GuestMemory | undefined {
+    return this.#memory as GuestMemory | undefined;
   }
 
   /** The instance's memory, with the host region. Replaced when the instance is reset. */
@@ -153,9 +159,11 @@ export class GuestInstance implements GuestAccess {
     const host = this.#host && hostImports(this.#host.signatures, () => this, this.#host.invoke);
     const wapc = this.isWapc ? new WapcSession(this.#wapcHandlers!) : undefined;
     const imports = { ...this.#imports, ...wasi?.imports, ...host, ...wapc?.imports };
-    // AssemblyScript's abort, unless the caller granted one (raw imports or host functions).
-    if (wapc && this.#importsAbort && imports.env?.abort === undefined) {
-      imports.env = { ...imports.env, abort: wapc.abortImport };
+    // AssemblyScript's abort, unless the caller granted one (raw imports or host functions):
+    // it only reads the guest's own memory and ends the call, so it needs no grant.
+    if (this.#importsAbort && imports.env?.abort === undefined) {
+      const abort = wapc?.abortImport ?? assemblyScriptAbort(() => this.#memoryIfAny);
+      imports.env = { ...imports.env, abort };
     }
     try {
       instance = new WebAssembly.Instance(this.compiled.module, imports);
@@ -384,22 +392,6 @@ export class GuestInstance implements GuestAccess {
   functionNames(): string[] {
     return exportedFunctions(this.#instance);
   }
-}
-
-/**
- * The module imports `env.abort(message, fileName, line, column)` as AssemblyScript declares it
- * (four i32, no result; the arity alone when the binary's signatures could not be read).
- */
-function importsAssemblyScriptAbort(compiled: CompiledModule): boolean {
-  const entry = compiled.info?.imports.find((i) => i.module === 'env' && i.name === 'abort');
-  if (compiled.info && !entry) return false;
-  if (entry?.signature) {
-    const { params, results } = entry.signature;
-    return params.length === 4 && params.every((p) => p === 'i32') && results.length === 0;
-  }
-  return WebAssembly.Module.imports(compiled.module).some(
-    (i) => i.module === 'env' && i.name === 'abort' && i.kind === 'function',
-  );
 }
 
 function exportedFunctions(instance: WebAssembly.Instance): string[] {

@@ -23,7 +23,7 @@ export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(text);
 }
 
-/** Decodes a guest's UTF-8 JSON result; the error shows a short excerpt of what came back. */
+/** Decodes a guest's UTF-8 JSON result; the error's details show an excerpt of what came back. */
 export function decodeJson(bytes: Uint8Array, fn: string): unknown {
   let text: string;
   try {
@@ -34,11 +34,11 @@ export function decodeJson(bytes: Uint8Array, fn: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw decodeError(fn, `is not JSON (${(error as Error).message})`, bytes, error);
+    throw decodeError(fn, 'is not valid JSON', bytes, error);
   }
 }
 
-/** Up to 64 bytes of a result, as text with non-printable bytes escaped, for error messages. */
+/** Up to 64 bytes of a result, as text with non-printable bytes escaped, for error details. */
 export function excerpt(bytes: Uint8Array, max = 64): string {
   let out = '';
   for (const b of bytes.subarray(0, max)) {
@@ -48,10 +48,11 @@ export function excerpt(bytes: Uint8Array, max = 64): string {
 }
 
 function decodeError(fn: string, problem: string, bytes: Uint8Array, cause: unknown) {
-  const shown = excerpt(bytes);
+  // The bytes themselves stay out of the message (they are binary more often than not): an
+  // excerpt is in details.excerpt.
   return new ResultDecodeError(
-    `The ${bytes.length}-byte result of ${fn} ${problem}: "${shown}". The guest must write ` +
-      `UTF-8 JSON at the index and return its length; ask for returns: 'bytes' to get raw bytes.`,
-    { cause, details: { fn, length: bytes.length, excerpt: shown } },
+    `The ${bytes.length}-byte result of ${fn} ${problem}. The guest must write UTF-8 JSON at ` +
+      `the index and return its length; ask for returns: 'bytes' to get raw bytes.`,
+    { cause, details: { fn, length: bytes.length, problem, excerpt: excerpt(bytes) } },
   );
 }

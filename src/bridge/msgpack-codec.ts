@@ -29,16 +29,24 @@ export function encodeMsgpack(value: unknown): Uint8Array {
   }
 }
 
-/** Decodes a guest's MessagePack result; the error shows a short excerpt of what came back. */
+/** Decodes a guest's MessagePack result; the error's details show an excerpt of what came back. */
 export function decodeMsgpack(bytes: Uint8Array, fn: string): unknown {
   try {
     return packr().unpack(bytes);
   } catch (error) {
-    const shown = excerpt(bytes);
+    // The bytes stay out of the message; details.excerpt has their start.
     throw new ResultDecodeError(
-      `The ${bytes.length}-byte result of ${fn} is not MessagePack: "${shown}". Ask for ` +
-        `returns: 'bytes' to get raw bytes.`,
-      { cause: error, details: { fn, length: bytes.length, excerpt: shown } },
+      `The ${bytes.length}-byte result of ${fn} is not MessagePack. Ask for returns: 'bytes' ` +
+        `to get raw bytes.`,
+      {
+        cause: error,
+        details: {
+          fn,
+          length: bytes.length,
+          problem: 'is not MessagePack',
+          excerpt: excerpt(bytes),
+        },
+      },
     );
   }
 }

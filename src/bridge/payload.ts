@@ -218,6 +218,7 @@ function resultImage(result: Uint8Array, prepared: PreparedPayload, fn: string):
           fn,
           length: result.length,
           expected: width * height * 3,
+          problem: `is not a ${width}x${height} RGB image (${width * height * 3} bytes)`,
           excerpt: excerpt(result),
         },
       },

@@ -1,16 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { InvalidArgumentError, WasmFileNotFoundError, WasmFileReadError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { InputFileError } from '../server/gateway-errors.js';
 import { builtinHostFunctions, grantHostFunctions } from '../server/host-catalog.js';
 import { describeGuest } from '../server/guest-description.js';
 import { parseSidecar, type ModuleSettings } from '../server/sidecar.js';
 import { Worker } from '../supervisor/worker.js';
 import type { CallInput, ResultKind } from '../types.js';
+import { forCli } from './cli-advice.js';
 import { callInLattice, type LatticeCallFlags } from './lattice-call.js';
 import { addLatticeFlags } from './lattice-flags.js';
 import { keyValue, nonNegativeInteger, positiveInteger } from './options.js';
+import { readWasmModule } from './read-module.js';
 
 type Returns = Extract<ResultKind, 'json' | 'bytes' | 'png' | 'jpeg' | 'webp'>;
 const RETURNS: Returns[] = ['json', 'bytes', 'png', 'jpeg', 'webp'];
@@ -20,6 +22,8 @@ const BY_EXTENSION: Record<string, Returns> = {
   '.jpeg': 'jpeg',
   '.webp': 'webp',
   '.json': 'json',
+  '.bin': 'bytes',
+  '.rgb': 'bytes',
 };
 
 interface CallFlags extends LatticeCallFlags {
@@ -57,7 +61,7 @@ export function callCommand(): Command {
     .option('--height <px>', 'height of a raw RGB --image', positiveInteger)
     .option(
       '-o, --out <path>',
-      "write the result to a file ('-': stdout); .png, .jpg, .webp or .json pick the format",
+      "write the result to a file ('-': stdout); .png, .jpg, .webp, .json, .bin or .rgb (raw bytes) pick the format",
     )
     .addOption(
       new Option(
@@ -80,7 +84,7 @@ export function callCommand(): Command {
 Examples:
   $ wasmtube call examples/echo.wasm echo --data '{"hello":"world"}'
   $ wasmtube call examples/cipher.wasm encrypt --data '{"text":"hello world"}' --env SHIFT=3
-  $ wasmtube call examples/filters.wasm grayscale --image cat.png --out gray.png
+  $ wasmtube call examples/filters.wasm grayscale --image examples/cat.png --out gray.png
   $ wasmtube call echo echo --data '{"a":1}' --nats nats://127.0.0.1:4222   # <file> is a module of the lattice`,
     )
     .option(
@@ -105,9 +109,12 @@ async function runCall(file: string, fn: string, flags: CallFlags): Promise<void
   }
   if (flags.nats !== undefined) {
     // In a lattice, <file> names a module some host serves.
-    return writeResult(await callInLattice(file, fn, input, returns, flags), returns, flags);
+    const result = await callInLattice(file, fn, input, returns, flags).catch((error: unknown) =>
+      Promise.reject(forCli(error)),
+    );
+    return writeResult(result, returns, flags);
   }
-  const bytes = await readModule(file);
+  const bytes = await readWasmModule(file);
   const settings = await readSettings(file, flags.config);
   const wasi =
     flags.env !== undefined || settings.wasi !== undefined || (await describeGuest(bytes)).wasi
@@ -137,7 +144,9 @@ async function runCall(file: string, fn: string, flags: CallFlags): Promise<void
     ...(hostFunctions ? { hostFunctions } : {}),
   });
   try {
-    const result: unknown = await worker.callFunction(fn, input, { returns });
+    const result: unknown = await worker
+      .callFunction(fn, input, { returns })
+      .catch((error: unknown) => Promise.reject(forCli(error)));
     await writeResult(result, returns, flags);
   } finally {
     await worker.stop();
@@ -190,9 +199,17 @@ async function readInput(flags: CallFlags): Promise<CallInput> {
 function resultFormat(flags: CallFlags, input: CallInput): Returns {
   if (flags.returns !== undefined) return flags.returns;
   if (flags.out !== undefined && flags.out !== '-') {
-    const byExtension = BY_EXTENSION[extname(flags.out).toLowerCase()];
+    const extension = extname(flags.out).toLowerCase();
+    const byExtension = BY_EXTENSION[extension];
     if (byExtension !== undefined) return byExtension;
-    return 'bytes';
+    // Raw bytes under an image's name (x.gif) would only look like a broken file later.
+    throw new InvalidArgumentError(
+      `--out ${flags.out}: wasmtube cannot tell which format to write for ` +
+        `${extension === '' ? 'a name without an extension' : `"${extension}"`}. Supported ` +
+        `extensions: ${Object.keys(BY_EXTENSION).join(', ')} (.bin and .rgb: raw bytes); or pass ` +
+        `--returns ${RETURNS.join('|')} to write any file name.`,
+      { details: { out: flags.out, extensions: Object.keys(BY_EXTENSION) } },
+    );
   }
   return 'bytes' in input ? 'bytes' : 'json';
 }
@@ -223,24 +240,6 @@ async function readInputFile(path: string): Promise<Buffer> {
     throw new InputFileError(`Cannot read ${path}: ${(error as Error).message}`, {
       cause: error,
       details: { path },
-    });
-  }
-}
-
-async function readModule(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new WasmFileNotFoundError(`No file at ${resolve(file)}.`, {
-        cause: error,
-        details: { path: file },
-      });
-    }
-    throw new WasmFileReadError(`Cannot read ${file}: ${(error as Error).message}`, {
-      cause: error,
-      details: { path: file, errno: code },
     });
   }
 }

@@ -4,13 +4,19 @@ import { WasmtubeError } from '../errors.js';
 export const EXIT = {
   /** Success; `serve` stopped by SIGINT/SIGTERM after draining its calls. */
   OK: 0,
-  /** `call`: the call failed (trap, timeout, bad result, ...); the code is on stderr. */
+  /**
+   * `call`: the call failed (trap, timeout, bad result, ...); an admin command: the gateway
+   * refused or failed the request. The code is on stderr.
+   */
   CALL_FAILED: 1,
   /** Usage: unknown command or option, missing or invalid argument, invalid `--data` JSON. */
   USAGE: 2,
   /** A file named on the command line is unusable: missing, unreadable, not a valid module, bad sidecar. */
   INPUT: 3,
-  /** `serve` could not start: the folder is missing, the address is taken or not allowed. */
+  /**
+   * `serve` could not start (the folder is missing, the address is taken or not allowed), or a
+   * command could not reach NATS (`--nats`) or the gateway (`--url`).
+   */
   SERVE_FAILED: 4,
   /** `new`: the target folder is not empty (or is a file); nothing was written. */
   TARGET_NOT_EMPTY: 5,
@@ -43,8 +49,10 @@ export function exitCodeFor(error: unknown): number {
     if (error.code === 'ERR_TEMPLATE_UNSUPPORTED') return EXIT.USAGE;
     if (error.code === 'ERR_TARGET_NOT_EMPTY') return EXIT.TARGET_NOT_EMPTY;
     if (error.code === 'ERR_DEPLOY_FOLDER') return EXIT.SERVE_FAILED;
-    // Any command: NATS could not be reached at start.
+    if (error.code === 'ERR_LISTEN_FAILED') return EXIT.SERVE_FAILED;
+    // Any command: NATS, or the gateway of an admin command, could not be reached.
     if (error.code === 'ERR_NATS_UNREACHABLE') return EXIT.SERVE_FAILED;
+    if (error.code === 'ERR_GATEWAY_UNREACHABLE') return EXIT.SERVE_FAILED;
     if (INPUT_CODES.has(error.code)) return EXIT.INPUT;
     return EXIT.CALL_FAILED;
   }

@@ -1,10 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { WasmCompileError, WasmFileNotFoundError, WasmFileReadError } from '../errors.js';
 import type { ModuleDescription } from '../server/module-description.js';
 import { describeGuest } from '../server/guest-description.js';
-import { isComponent } from '../component/component-binary.js';
+import { readWasmModule } from './read-module.js';
 
 /** `wasmtube inspect <file.wasm>`: exports, imports, calling conventions, memory limits. */
 export function inspectCommand(): Command {
@@ -27,31 +24,7 @@ export function inspectCommand(): Command {
 
 /** Reads, validates and describes a module. */
 async function inspect(file: string): Promise<ModuleDescription> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new WasmFileNotFoundError(`No file at ${resolve(file)}.`, { details: { path: file } });
-    }
-    throw new WasmFileReadError(`Cannot read ${file}: ${(error as Error).message}`, {
-      cause: error,
-      details: { path: file, errno: code },
-    });
-  }
-  if (isComponent(bytes)) return describeGuest(bytes);
-  try {
-    new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  } catch (error) {
-    throw new WasmCompileError(
-      `${file} is not a valid WebAssembly module: ${(error as Error).message}`,
-      {
-        cause: error,
-      },
-    );
-  }
-  return describeGuest(bytes);
+  return describeGuest(await readWasmModule(file));
 }
 
 function format(file: string, d: ModuleDescription): string {

@@ -1,12 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { Command } from 'commander';
 import { Lattice } from '../cluster/lattice.js';
 import type { HostDeployReport } from '../cluster/lattice-types.js';
 import { InvalidArgumentError, WasmFileNotFoundError } from '../errors.js';
 import { InputFileError } from '../server/gateway-errors.js';
 import { parseSidecar } from '../server/sidecar.js';
-import { addLatticeFlags, latticeOptions, type LatticeFlags } from './lattice-flags.js';
+import { latticeOptions, type LatticeFlags } from './lattice-flags.js';
 
 /** `deploy --nats` flags. */
 export interface LatticeDeployFlags extends LatticeFlags {
@@ -74,39 +73,4 @@ function printReport(report: HostDeployReport): void {
     ? `${report.outcome}: ${report.error.code}: ${report.error.message}`
     : report.outcome;
   process.stdout.write(`  ${report.host}: ${report.module} v${report.version} ${what}\n`);
-}
-
-/** Says that a command needs a lattice (until the gateway form of the command is merged). */
-function requireNats(flags: LatticeFlags, command: string): void {
-  if (flags.nats === undefined) {
-    throw new InvalidArgumentError(
-      `${command} needs --nats <urls> (or NATS_URL) naming the lattice's NATS servers.`,
-    );
-  }
-}
-
-/** `wasmtube deploy <file>` (lattice form). */
-export function deployCommand(): Command {
-  const command = new Command('deploy')
-    .description('Deploy a .wasm module to every host of a lattice and wait until they serve it.')
-    .argument('<file>', 'the .wasm module')
-    .option('--name <name>', 'module name (default: the file name without .wasm)')
-    .option('--sidecar <file>', 'settings in the sidecar format (default: <file>.json beside it)')
-    .action(async (file: string, flags: LatticeDeployFlags) => {
-      requireNats(flags, 'deploy');
-      await latticeDeploy(file, flags);
-    });
-  return addLatticeFlags(command);
-}
-
-/** `wasmtube undeploy <name>` (lattice form). */
-export function undeployCommand(): Command {
-  const command = new Command('undeploy')
-    .description('Remove a module from every host of a lattice (calls in flight finish).')
-    .argument('<name>', 'the module')
-    .action(async (name: string, flags: LatticeDeployFlags) => {
-      requireNats(flags, 'undeploy');
-      await latticeUndeploy(name, flags);
-    });
-  return addLatticeFlags(command);
 }

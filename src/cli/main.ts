@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 /**
- * The `wasmtube` command: `call`, `serve`, `inspect` and `new`. Errors go to stderr as
+ * The `wasmtube` command: `call`, `serve`, `inspect`, `new`, and the admin commands against a
+ * running gateway (`ls`, `reload`, `deploy`, `undeploy`, `logs`, `top`). Errors go to stderr as
  * `wasmtube: <CODE>: <message>`, with the exit codes of {@link EXIT}.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { WasmtubeError } from '../errors.js';
+import { adminCommands } from './admin-commands.js';
 import { callCommand } from './call.js';
 import { componentizeCommand } from './componentize.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { inspectCommand } from './inspect.js';
-import { deployCommand, undeployCommand } from './lattice-deploy.js';
 import { hostsCommand } from './lattice-hosts.js';
 import { newCommand } from './new.js';
 import { serveCommand } from './serve.js';
+import { usageMessage } from './usage-message.js';
 
 const { version } = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
@@ -25,7 +27,8 @@ Exit codes:
   ${EXIT.CALL_FAILED}    call: the call failed (trap, timeout, bad result, ...)
   ${EXIT.USAGE}    usage: unknown command or option, missing or invalid argument
   ${EXIT.INPUT}    a file is unusable: missing, unreadable, not a valid module, bad sidecar
-  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use); --nats: NATS unreachable
+  ${EXIT.SERVE_FAILED}    serve: could not start (no such folder, address in use); --nats: NATS unreachable;
+       --url: no gateway answers
   ${EXIT.TARGET_NOT_EMPTY}    new: the target folder is not empty
   ${EXIT.INTERNAL}   internal error (a bug: please report it with the output)
   ${EXIT.FORCED}  serve: a second signal stopped it without draining
@@ -36,22 +39,25 @@ function program(): Command {
   const root = new Command('wasmtube')
     .description(
       'Run WebAssembly modules: call a function, inspect a module, serve a folder over HTTP, ' +
-        'or start a guest project.',
+        'start a guest project, or manage a running gateway.',
     )
     .version(version, '-v, --version')
-    .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP);
-  const lattice = [deployCommand(), undeployCommand(), hostsCommand()];
   for (const command of [
     callCommand(),
     serveCommand(),
     inspectCommand(),
     newCommand(),
-    ...lattice,
+    // ls, reload, deploy, undeploy, logs, top: deploy and undeploy also take --nats.
+    ...adminCommands(),
+    hostsCommand(),
     componentizeCommand(),
   ]) {
-    root.addCommand(command.exitOverride().showHelpAfterError('(add --help for usage)'));
+    root.addCommand(command);
+  }
+  // Usage errors are printed by main() in the documented form, not as commander's "error: ...".
+  for (const command of [root, ...root.commands]) {
+    command.exitOverride().configureOutput({ outputError: () => undefined });
   }
   return root;
 }
@@ -62,9 +68,11 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.OK;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Commander has printed the message (or the help) already.
+      // Help and the version are printed by commander; errors are ours to print.
       const shown = ['commander.helpDisplayed', 'commander.version'].includes(error.code);
-      return shown || error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (shown || error.exitCode === 0) return EXIT.OK;
+      process.stderr.write(`wasmtube: ${usageMessage(error, argv)}\n`);
+      return EXIT.USAGE;
     }
     const code = exitCodeFor(error);
     if (error instanceof WasmtubeError) {

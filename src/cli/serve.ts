@@ -1,8 +1,14 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { serve } from '../server/gateway.js';
+import { InputFileError } from '../server/gateway-errors.js';
 import { DEFAULT_MODULE_SETTINGS } from '../server/gateway-options.js';
+import { serve } from '../server/gateway.js';
+import { teeStream } from '../server/log-book.js';
 import { EXIT } from './exit-codes.js';
 import { addLatticeFlags } from './lattice-flags.js';
+import { checkListenAddress, listenError } from './listen-check.js';
+import { prettyStream } from './pretty-log.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
 import { runLatticeServe, type HostFlags } from './serve-lattice.js';
 
@@ -21,6 +27,8 @@ interface ServeFlags extends HostFlags {
   watch: boolean;
   shutdownTimeoutMs: number;
   logLevel: string;
+  pretty?: boolean;
+  logFile?: string;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -87,6 +95,8 @@ export function serveCommand(): Command {
       10_000,
     )
     .addOption(new Option('--log-level <level>', 'log level').choices(LOG_LEVELS).default('info'))
+    .option('--pretty', 'human-readable log lines (for a terminal) instead of JSON')
+    .option('--log-file <path>', 'also append the log, as JSON lines, to this file')
     .addHelpText(
       'after',
       `
@@ -113,6 +123,21 @@ Example:
 }
 
 async function runServe(dir: string | undefined, flags: ServeFlags): Promise<void> {
+  // Before deploying anything: a taken port should not cost a deploy of every module.
+  await checkListenAddress(flags.host, flags.port);
+  const logFile = flags.logFile === undefined ? undefined : await openLogFile(flags.logFile);
+  try {
+    await serveUntilSignal(dir, flags, logFile);
+  } finally {
+    logFile?.end();
+  }
+}
+
+async function serveUntilSignal(
+  dir: string | undefined,
+  flags: ServeFlags,
+  logFile: WriteStream | undefined,
+): Promise<void> {
   const options = {
     host: flags.host,
     port: flags.port,
@@ -129,14 +154,23 @@ async function runServe(dir: string | undefined, flags: ServeFlags): Promise<voi
       maxImagePixels: flags.maxImagePixels,
       isolation: flags.isolation,
     },
-    logger: { level: flags.logLevel },
+    logger: {
+      level: flags.logLevel,
+      stream: teeStream(
+        flags.pretty ? prettyStream(process.stdout) : process.stdout,
+        ...(logFile ? [logFile] : []),
+      ),
+    },
   };
   if (flags.nats !== undefined) {
     return runLatticeServe(dir, flags, options, (leave, log) =>
       untilSignal(log, () => leave(flags.shutdownTimeoutMs)),
     );
   }
-  const gateway = await serve({ ...options, dir: dir ?? '.' });
+  const gateway = await serve({ ...options, dir: dir ?? '.' }).catch((error: unknown) => {
+    // Taken between the check and the listen.
+    throw listenError(error, flags.host, flags.port);
+  });
   await untilSignal(gateway.app.log, () => gateway.close({ timeoutMs: flags.shutdownTimeoutMs }));
 }
 
@@ -169,4 +203,17 @@ function untilSignal(
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+}
+
+/** The `--log-file`, opened for appending; a path that cannot be written fails before serving. */
+async function openLogFile(path: string): Promise<WriteStream> {
+  try {
+    await (await open(path, 'a')).close();
+  } catch (error) {
+    throw new InputFileError(`Cannot write --log-file ${path}: ${(error as Error).message}`, {
+      cause: error,
+      details: { path },
+    });
+  }
+  return createWriteStream(path, { flags: 'a' });
 }

@@ -7,7 +7,8 @@ import { errorBody, fromClientError, rawErrorResponse, toHttpError } from './htt
 
 const ROUTES =
   'Routes: POST /functions/:module/:function, GET /functions, GET /functions/:module, ' +
-  'GET /healthz, GET /metrics.';
+  'GET /healthz, GET /metrics, GET / (the dashboard), GET /events, GET /admin/status, ' +
+  'GET /admin/logs, PUT|DELETE /admin/modules/:module, POST /admin/modules/:module/reload.';
 
 /** Answers a failed request with the gateway's error body, status and headers. */
 export function sendErrorAnswer(

@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ExportNotFoundError, type WasmtubeError } from '../errors.js';
-import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
+import type { ImageInput } from '../types.js';
 import type { GatewayLattice } from './gateway-lattice.js';
+import { forHttp } from './http-advice.js';
+import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
+import { callLikeInput } from './image-answer.js';
 import { checkCallInput } from './image-guard.js';
 import { answerFromLattice } from './lattice-call.js';
 import { OK, type GatewayMetrics } from './metrics.js';
@@ -49,10 +52,12 @@ async function callFunction(
   if (target === undefined) {
     observe('_unknown', ExportNotFoundError.code);
     const available = [...module.functions.keys()];
-    throw new ExportNotFoundError(
+    const error = new ExportNotFoundError(
       `Module "${name}" exports no function "${fn}". Functions: ${available.join(', ') || '(none)'}.`,
       { details: { module: name, name: fn, available } },
     );
+    metrics.window.noteError(name, fn.slice(0, 64), error.code, error.message.slice(0, 300));
+    throw error;
   }
   // A client that goes away cancels its call (a running one's thread is replaced).
   const controller = new AbortController();
@@ -62,7 +67,7 @@ async function callFunction(
   };
   reply.raw.once('close', onClose);
   try {
-    const { input, returns } = toCall({
+    const { input, returns, likeInput } = toCall({
       body: request.body,
       contentType: request.headers['content-type'],
       accept: request.headers.accept,
@@ -78,10 +83,19 @@ async function callFunction(
     // no await between finding its worker and calling it: a swap cannot come in between.
     const current = findModule(modules, name);
     const worker = servingWorker(current);
-    const { result, info } = await worker.callFunctionWithInfo(fn, input, {
-      returns,
-      signal: controller.signal,
-    });
+    const { result, info, format } =
+      likeInput === undefined
+        ? {
+            ...(await worker.callFunctionWithInfo(fn, input, {
+              returns,
+              signal: controller.signal,
+            })),
+            format: returns,
+          }
+        : await callLikeInput(worker, fn, input as ImageInput, likeInput, {
+            signal: controller.signal,
+            maxImagePixels: current.settings.maxImagePixels,
+          });
     const version = current.versionOf(info.version);
     const hash = current.hashOf(version);
     reply
@@ -91,7 +105,7 @@ async function callFunction(
         'server-timing',
         `queue;dur=${info.queuedMs.toFixed(1)}, run;dur=${info.runMs.toFixed(1)}`,
       )
-      .type(CONTENT_TYPE[returns]);
+      .type(CONTENT_TYPE[format]);
     if (hash) reply.header('x-wasmtube-module-hash', hash);
     if (lattice) {
       reply
@@ -99,10 +113,13 @@ async function callFunction(
         .header('x-wasmtube-version', String(lattice.versionOf(name, hash) || version));
     }
     observe(fn, OK);
-    return reply.send(toBody(result, returns));
+    return reply.send(toBody(result, format));
   } catch (error) {
-    observe(fn, (error as WasmtubeError).code ?? 'ERR_INTERNAL');
-    throw error;
+    const code = (error as WasmtubeError).code ?? 'ERR_INTERNAL';
+    observe(fn, code);
+    const answer = forHttp(error);
+    metrics.window.noteError(name, fn, code, (answer as Error).message ?? String(answer));
+    throw answer;
   } finally {
     reply.raw.off('close', onClose);
   }

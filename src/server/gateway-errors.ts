@@ -65,6 +65,18 @@ export const RouteNotFoundError = defineGatewayError('ERR_ROUTE_NOT_FOUND', 'Rou
 export const ShuttingDownError = defineGatewayError('ERR_SHUTTING_DOWN', 'ShuttingDownError');
 /** The deploy folder does not exist or is not a directory. */
 export const DeployFolderError = defineGatewayError('ERR_DEPLOY_FOLDER', 'DeployFolderError');
+/**
+ * An admin route that changes state was refused: the gateway has no token and listens beyond
+ * loopback (403).
+ */
+export const ForbiddenError = defineGatewayError('ERR_FORBIDDEN', 'ForbiddenError');
+/** An admin command could not reach the gateway at its `--url` (connection refused, no such host). */
+export const GatewayUnreachableError = defineGatewayError(
+  'ERR_GATEWAY_UNREACHABLE',
+  'GatewayUnreachableError',
+);
+/** `serve`: the address cannot be listened on (taken, not allowed, no such host); says which flag to change. */
+export const ListenFailedError = defineGatewayError('ERR_LISTEN_FAILED', 'ListenFailedError');
 /** An input file named on the command line could not be read or parsed. */
 export const InputFileError = defineGatewayError('ERR_INPUT_FILE', 'InputFileError');
 /** `wasmtube new`: no template for that language and ABI (the message lists those there are). */

@@ -44,7 +44,10 @@ export function registerGatewayRoutes(app: FastifyInstance, parts: GatewayRouteP
     if (request.raw.httpVersion === '1.1' && !request.headers.host) {
       throw new BadRequestError('HTTP/1.1 requests need a Host header.');
     }
-    if (auth && request.routeOptions.url !== '/healthz') auth.authorize(request);
+    // Routes marked public (health, the dashboard's static files) hold no data.
+    if (auth && !(request.routeOptions.config as { public?: boolean } | undefined)?.public) {
+      auth.authorize(request);
+    }
   });
   app.addHook('onSend', async (_request, reply) => {
     // While draining, close each connection after its response so the server can stop.
@@ -53,7 +56,11 @@ export function registerGatewayRoutes(app: FastifyInstance, parts: GatewayRouteP
   app.setErrorHandler(sendErrorAnswer);
   app.setNotFoundHandler(routeNotFound);
 
-  app.get('/healthz', async () => lattice()?.health() ?? { status: 'ok' });
+  app.get(
+    '/healthz',
+    { config: { public: true } },
+    async () => lattice()?.health() ?? { status: 'ok' },
+  );
 
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType);

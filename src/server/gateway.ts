@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../errors.js';
 import { BearerAuth } from './bearer-auth.js';
 import { answerClientError, answerConnect, sendErrorAnswer } from './error-answers.js';
@@ -14,7 +14,13 @@ import {
   type GatewayOptions,
   type ListenOptions,
 } from './gateway-options.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { registerDashboard } from './dashboard-route.js';
+import { EventHub } from './event-hub.js';
+import { registerEventRoutes } from './event-routes.js';
+import { gatewayLogger } from './gateway-logger.js';
 import { registerGatewayRoutes } from './gateway-routes.js';
+import { LogBook } from './log-book.js';
 import { MAX_PARAM_LENGTH } from './http-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { ModuleRegistry } from './module-registry.js';
@@ -24,7 +30,8 @@ const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
  * An HTTP gateway serving a folder of .wasm modules: `POST /functions/:module/:fn`,
- * `GET /functions`, `GET /healthz`, `GET /metrics`. See docs/server.md.
+ * `GET /functions`, `GET /healthz`, `GET /metrics`, the dashboard (`GET /`), its event stream
+ * (`GET /events`) and the admin routes (`/admin/...`). See docs/server.md.
  *
  * @example
  * ```ts
@@ -41,22 +48,35 @@ export class Gateway {
   readonly modules: ModuleRegistry;
   /** The Prometheus metrics (`metrics.registry`). */
   readonly metrics: GatewayMetrics;
+  /** The live event stream behind `GET /events` (subscribe to it in-process too). */
+  readonly events: EventHub;
+  /** The recent log lines behind `GET /admin/logs`. */
+  readonly logs: LogBook;
   readonly #auth: BearerAuth | undefined;
   #closingFlag = false;
   #lattice: GatewayLattice | undefined;
   #closing: Promise<void> | undefined;
   #url: string | undefined;
+  #host: string | undefined;
 
   private constructor(
     app: FastifyInstance,
     modules: ModuleRegistry,
     metrics: GatewayMetrics,
+    logs: LogBook,
     token?: string,
   ) {
     this.app = app;
     this.modules = modules;
     this.metrics = metrics;
+    this.logs = logs;
+    this.events = new EventHub({ registry: modules, metrics, logs });
     this.#auth = token === undefined ? undefined : new BearerAuth(token);
+  }
+
+  /** State may change over HTTP with a token, or, without one, on loopback only. */
+  #adminAllowed(): boolean {
+    return this.#auth !== undefined || LOOPBACK.has(this.#host ?? '127.0.0.1');
   }
 
   /** Use {@link createGateway}. */
@@ -82,8 +102,11 @@ export class Gateway {
       throw new InvalidArgumentError((error as Error).message, { cause: error });
     }
     // Errors fastify and Node answer before any route runs are sent with the gateway's body too.
+    const logs = new LogBook();
     const app: FastifyInstance = Fastify({
-      logger: options.logger ?? false,
+      logger: gatewayLogger(options.logger, logs),
+      // Without a logger of the user's, only the gateway's own lines are kept (in the book).
+      logController: new LogController({ disableRequestLogging: !options.logger }),
       bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
       // Answered by our own hook, with the gateway's error body.
       return503OnClosing: false,
@@ -114,7 +137,7 @@ export class Gateway {
     app.server.on('connect', (request: IncomingMessage, socket: Socket) =>
       answerConnect(app.log, request, socket),
     );
-    const gateway = new Gateway(app, registry, metrics, options.token);
+    const gateway = new Gateway(app, registry, metrics, logs, options.token);
     registerGatewayRoutes(app, {
       modules: registry,
       metrics,
@@ -122,10 +145,18 @@ export class Gateway {
       isClosing: () => gateway.#closingFlag,
       lattice: () => gateway.#lattice,
     });
+    registerAdminRoutes(app, {
+      modules: registry,
+      adminAllowed: () => gateway.#adminAllowed(),
+      inLattice: () => gateway.#lattice !== undefined,
+    });
+    registerEventRoutes(app, { events: gateway.events, logs });
+    registerDashboard(app);
     try {
       await registry.start();
       await app.ready();
     } catch (error) {
+      gateway.events.close();
       await registry.close({ timeoutMs: 0 });
       await app.close();
       throw error;
@@ -150,6 +181,7 @@ export class Gateway {
   async listen(options: ListenOptions = {}): Promise<string> {
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 3000;
+    this.#host = host;
     await this.app.listen({ host, port });
     const address = this.app.server.address();
     const actual = typeof address === 'object' && address !== null ? address.port : port;
@@ -162,7 +194,8 @@ export class Gateway {
     if (!this.#auth && !LOOPBACK.has(host)) {
       this.app.log.warn(
         { host },
-        'listening beyond loopback without a token: anyone who can reach it can call every module',
+        'listening beyond loopback without a token: anyone who can reach it can call every ' +
+          'module (admin routes that change state are refused until a token is set)',
       );
     }
     return this.#url;
@@ -187,6 +220,8 @@ export class Gateway {
   async #close(timeoutMs: number): Promise<void> {
     this.#closingFlag = true;
     this.app.log.info({ timeoutMs }, 'shutting down: draining calls in flight');
+    // Event streams never end by themselves: end them so the server can close.
+    this.events.close();
     // Stops accepting connections; resolves once every connection has closed.
     const appClosed = this.app.close();
     // Calls finish (or are cut off at the timeout); their responses carry Connection: close.

@@ -1,4 +1,5 @@
 import { checkKnownOptions } from '../bridge/check-options.js';
+import { detectImageFormat } from '../bridge/image-codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CallInput, ResultKind } from '../types.js';
 
@@ -41,6 +42,12 @@ export interface CallRequest {
 export interface HttpCall {
   input: CallInput;
   returns: ResponseFormat;
+  /**
+   * Set for an image call whose client chose no format (no `?format`, no image type or JSON in
+   * `Accept`): the format of the input image (PNG for GIF, TIFF and AVIF; `bytes` for raw RGB).
+   * The answer is then an image in that format when the guest returns one, else its JSON.
+   */
+  likeInput?: ResponseFormat;
 }
 
 /**
@@ -49,8 +56,10 @@ export interface HttpCall {
  * - `image/*` → `{ image }` (decoded by sharp in the worker), with `?width&height` if given;
  * - `application/octet-stream` → `{ bytes }`, or raw RGB `{ image, width, height }` with
  *   `?width=W&height=H`.
- * The result format is `?format=json|bytes|png|jpeg|webp`, else the first image type in
- * `Accept` for an image call (`image/*` → PNG), else `bytes` for a bytes call and `json` otherwise.
+ * The result format is `?format=json|bytes|png|jpeg|webp`, else the first format named in
+ * `Accept` (image types only for an image call; `image/*` → PNG), else `bytes` for a bytes
+ * call, the input's own format for an image call (see {@link HttpCall.likeInput}), and `json`
+ * otherwise.
  * @throws `ERR_INVALID_ARGUMENT` for unknown or malformed query parameters
  */
 export function toCall(request: CallRequest): HttpCall {
@@ -77,10 +86,22 @@ export function toCall(request: CallRequest): HttpCall {
     }
     input = { data: request.body === undefined ? null : request.body };
   }
-  return { input, returns: responseFormat(request, input) };
+  const returns = responseFormat(request, input);
+  return returns === undefined
+    ? { input, returns: 'json', likeInput: inputFormat(input) }
+    : { input, returns };
 }
 
-function responseFormat(request: CallRequest, input: CallInput): ResponseFormat {
+/** The format of an image input, for an answer in the same format. */
+function inputFormat(input: CallInput): ResponseFormat {
+  const { image, width } = input as { image: Uint8Array; width?: number };
+  if (width !== undefined && detectImageFormat(image) === undefined) return 'bytes';
+  const format = detectImageFormat(image);
+  return format === 'jpeg' || format === 'webp' ? format : 'png';
+}
+
+/** The format the client asked for; undefined for an image call that asked for none. */
+function responseFormat(request: CallRequest, input: CallInput): ResponseFormat | undefined {
   const format = request.query.format;
   if (format !== undefined) {
     if (typeof format !== 'string' || !FORMATS.includes(format as ResponseFormat)) {
@@ -100,6 +121,7 @@ function responseFormat(request: CallRequest, input: CallInput): ResponseFormat 
     if (['png', 'jpeg', 'webp'].includes(wanted) && !isImage) continue;
     return wanted;
   }
+  if (isImage) return undefined;
   return 'bytes' in input ? 'bytes' : 'json';
 }
 

@@ -31,6 +31,16 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   ERR_EXPORT_SIGNATURE: 400,
   ERR_INPUT_OUT_OF_BOUNDS: 400,
   ERR_UNAUTHORIZED: 401,
+  ERR_FORBIDDEN: 403,
+  // An upload to the admin deploy route that is not a module, or a sidecar that is not valid.
+  ERR_WASM_COMPILE: 400,
+  ERR_SIDECAR_INVALID: 400,
+  // An uploaded module that compiled but did not deploy (the version serving keeps serving).
+  ERR_WASM_INSTANTIATE: 422,
+  ERR_MEMORY_NOT_EXPORTED: 422,
+  ERR_PROBE_FAILED: 422,
+  ERR_START_TIMEOUT: 422,
+  ERR_RELOAD_REJECTED: 409,
   ERR_REQUEST_TIMEOUT: 408,
   ERR_PAYLOAD_TOO_LARGE: 413,
   ERR_IMAGE_TOO_LARGE: 413,

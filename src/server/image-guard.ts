@@ -66,7 +66,6 @@ function checkKind(fn: FunctionDescription, isImage: boolean, module: string): v
   if (fn.type === 'unknown') return;
   const takesImage = IMAGE_CONVENTIONS.has(fn.convention);
   if (isImage === takesImage) return;
-  if (!isImage && fn.convention !== 'wasmtube-data' && fn.convention !== 'alloc-data') return;
   const details = { module, name: fn.name, type: fn.type, convention: fn.convention };
   throw new ExportSignatureError(
     isImage

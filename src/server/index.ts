@@ -24,5 +24,21 @@ export {
 export { describeGuest } from './guest-description.js';
 export { STATUS_BY_CODE, statusForCode } from './http-errors.js';
 export { GatewayMetrics } from './metrics.js';
+export type {
+  EventHub,
+  EventHubOptions,
+  GatewayEvent,
+  HistoryPoint,
+  ModuleLive,
+} from './event-hub.js';
+export type { CallError, WindowFigures } from './call-window.js';
+export type {
+  ErrorSummary,
+  ModuleActivity,
+  ModuleActivityType,
+  RegistryEvents,
+} from './module-activity.js';
+export type { LogBook, LogEntry } from './log-book.js';
+export type { AdminAnswer } from './admin-routes.js';
 export { isModuleName, MODULE_NAME } from './safe-path.js';
 export * from './gateway-errors.js';

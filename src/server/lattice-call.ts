@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { checkModuleName } from './safe-path.js';
 import type { GatewayLattice } from './gateway-lattice.js';
+import { forHttp } from './http-advice.js';
 import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
 
 /**
@@ -42,6 +43,9 @@ export async function answerFromLattice(
       .type(CONTENT_TYPE[returns]);
     if (served.hash) reply.header('x-wasmtube-module-hash', served.hash);
     return reply.send(toBody(served.result, returns));
+  } catch (error) {
+    // The remote host's library wording, in HTTP terms.
+    throw forHttp(error);
   } finally {
     reply.raw.off('close', onClose);
   }

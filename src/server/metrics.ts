@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CallWindow } from './call-window.js';
 
 /** A module's live numbers, read when `/metrics` is scraped. */
 export interface ModuleGaugeSource {
@@ -26,6 +27,8 @@ export class GatewayMetrics {
   readonly reloads: Counter<'module' | 'outcome'>;
   readonly deploys: Counter<'module' | 'outcome'>;
   readonly undeploys: Counter<'module'>;
+  /** The calls since the event stream's last tick (calls/s, latency percentiles, failures). */
+  readonly window = new CallWindow();
 
   constructor(modules: () => Iterable<ModuleGaugeSource>) {
     const registers = [this.registry];
@@ -91,5 +94,6 @@ export class GatewayMetrics {
   observeCall(module: string, fn: string, outcome: string, seconds: number): void {
     this.calls.inc({ module, function: fn, outcome });
     this.duration.observe({ module, function: fn }, seconds);
+    this.window.observe(module, outcome, seconds * 1000, outcome === OK);
   }
 }

@@ -1,3 +1,4 @@
+import { WasmCompileError } from '../errors.js';
 import { conventionOf, hasAllocator, type Convention } from '../bridge/conventions.js';
 import { formatSignature, readModuleInfo } from '../bridge/wasm-binary.js';
 import { sha256 } from '../util/sha256.js';
@@ -61,13 +62,23 @@ const WASI_MODULES = new Set(['wasi_snapshot_preview1', 'wasi_unstable']);
 /**
  * Describes module bytes without compiling them: functions with their calling convention,
  * imports, memory limits, WASI. Compile the bytes (`WebAssembly.validate`) to know they are valid.
+ * @throws `ERR_WASM_COMPILE` for bytes that are not a module the engine can read
  */
 export function describeModule(bytes: Uint8Array): ModuleDescription {
   const info = readModuleInfo(bytes);
   const hash = sha256(bytes);
   if (!info) {
-    // The reader gave up (e.g. GC types): fall back to the engine's view, without signatures.
-    const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    // The reader gave up (e.g. GC types, or not a module at all): fall back to the engine's view,
+    // without signatures.
+    let module: WebAssembly.Module;
+    try {
+      module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+    } catch (error) {
+      throw new WasmCompileError(
+        `The ${bytes.length} bytes are not a valid WebAssembly module: ${(error as Error).message}.`,
+        { cause: error, details: { bytes: bytes.length } },
+      );
+    }
     const imports = WebAssembly.Module.imports(module);
     return {
       sizeBytes: bytes.length,

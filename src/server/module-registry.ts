@@ -1,6 +1,8 @@
+import { EventEmitter } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { HostFunctions } from '../bridge/host-functions.js';
+import { ReloadRejectedError } from '../errors.js';
 import { Worker } from '../supervisor/worker.js';
 import { sha256 } from '../util/sha256.js';
 import { CoalescingQueue } from './coalescing-queue.js';
@@ -8,6 +10,7 @@ import { DeployFolderWatcher, moduleNameOf } from './deploy-folder-watcher.js';
 import { grantedHostFunctions } from './host-catalog.js';
 import type { GatewayMetrics, ModuleGaugeSource } from './metrics.js';
 import { describeGuest } from './guest-description.js';
+import { summarizeError, type RegistryEvents } from './module-activity.js';
 import { ModuleRecord, type DeployedModule } from './module-record.js';
 import { readModuleSettings } from './read-module-settings.js';
 import { checkModuleName, isModuleName, readInside } from './safe-path.js';
@@ -39,9 +42,10 @@ export interface RegistryOptions {
  * {@link Worker}, configured by the gateway's defaults and its sidecar `<name>.json`. A new file
  * deploys; changed content hot-reloads (blue/green, in the worker); changed settings start a new
  * worker, move traffic to it and drain the old one; a deleted file drains and undeploys. Every
- * change is reconciled per module, one at a time, from what is on disk at that moment.
+ * change is reconciled per module, one at a time, from what is on disk at that moment. Each step
+ * is reported as an `activity` event (see {@link ModuleActivity}).
  */
-export class ModuleRegistry {
+export class ModuleRegistry extends EventEmitter<RegistryEvents> {
   readonly #options: RegistryOptions;
   readonly #records = new Map<string, ModuleRecord>();
   /** Last version of undeployed modules, so a re-added module's versions keep increasing. */
@@ -49,11 +53,29 @@ export class ModuleRegistry {
   readonly #queue = new CoalescingQueue();
   readonly #retiring = new Set<Promise<void>>();
   #watcher: DeployFolderWatcher | undefined;
+  /** Modules to start again on their next sync even if nothing changed (`restart()`). */
+  readonly #restarts = new Set<string>();
   #closed = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: RegistryOptions) {
+    super();
     this.#options = options;
+  }
+
+  /** The deploy folder, absolute. */
+  get folder(): string {
+    return this.#options.folder;
+  }
+
+  /**
+   * Starts module `name` again from its files: a new worker with fresh threads takes new calls
+   * as the next version once ready, and the old one drains (PM2's `reload`). Resolves when done;
+   * the module's status tells how it went.
+   */
+  restart(name: string): Promise<void> {
+    this.#restarts.add(name);
+    return this.sync(name);
   }
 
   /** Starts watching (if asked) and deploys every module in the folder; resolves when done. */
@@ -138,6 +160,8 @@ export class ModuleRegistry {
   // ---- reconciling one module ----
 
   async #sync(name: string): Promise<void> {
+    // Taken whatever happens below, so a restart asked for is never applied to a later change.
+    const restart = this.#restarts.delete(name);
     if (this.#closed) return;
     const { folder } = this.#options;
     const log = this.#options.logger.child({ module: name });
@@ -185,6 +209,10 @@ export class ModuleRegistry {
     }
     const hash = sha256(bytes);
     const settingsKey = JSON.stringify(settings);
+    if (restart && record && record.state !== 'deploying') {
+      // Asked for: start again even if nothing changed (a failed module is retried).
+      return this.#deploy(name, bytes, hash, settings, settingsKey, log, 'restart');
+    }
     if (record?.state === 'serving' && record.settingsKey === settingsKey) {
       if (record.fileHash === hash) return; // nothing changed: a touch, or a duplicate event
       record.fileHash = hash;
@@ -208,6 +236,7 @@ export class ModuleRegistry {
     settings: ModuleSettings,
     settingsKey: string,
     log: FastifyBaseLogger,
+    why: 'settings' | 'restart' = 'settings',
   ): Promise<void> {
     const { metrics } = this.#options;
     const existing = this.#records.get(name);
@@ -230,6 +259,12 @@ export class ModuleRegistry {
       worker = await Worker.start(workerOptions(bytes, settings, description.wasi, hostFunctions));
     } catch (error) {
       metrics.deploys.inc({ module: name, outcome: 'failed' });
+      this.emit('activity', {
+        type: 'deploy-failed',
+        module: name,
+        version: record.version,
+        error: summarizeError(error),
+      });
       if (previous) {
         record.noteError(error);
         log.error(
@@ -255,9 +290,20 @@ export class ModuleRegistry {
     record.swapIn(worker, version, settings, description);
     this.#watchWorker(record, worker, log);
     metrics.deploys.inc({ module: name, outcome: 'ok' });
+    this.emit('activity', {
+      type: 'deploy',
+      module: name,
+      version,
+      hash: worker.hash,
+      reason: previous ? why : 'new',
+    });
     log.info(
       { version, hash: worker.hash, functions: [...record.functions.keys()] },
-      previous ? 'redeployed with new settings' : 'deployed',
+      previous
+        ? why === 'restart'
+          ? 'restarted on fresh threads'
+          : 'redeployed with new settings'
+        : 'deployed',
     );
     if (previous) this.#retire(previous);
   }
@@ -274,10 +320,24 @@ export class ModuleRegistry {
       record.error = undefined;
       record.touch();
       metrics.reloads.inc({ module: record.name, outcome: 'ok' });
+      this.emit('activity', {
+        type: 'reload',
+        module: record.name,
+        version,
+        hash: result.hash,
+        durationMs: result.durationMs,
+      });
       log.info({ version, hash: result.hash, durationMs: result.durationMs }, 'reloaded');
-    } catch (error) {
+    } catch (thrown) {
+      const error = inGatewayVersions(thrown, record.version);
       record.noteError(error);
       metrics.reloads.inc({ module: record.name, outcome: 'rejected' });
+      this.emit('activity', {
+        type: 'reload-rejected',
+        module: record.name,
+        version: record.version,
+        error: summarizeError(error),
+      });
       log.warn(
         { err: error, version: record.version },
         `reload rejected; version ${record.version} keeps serving`,
@@ -293,6 +353,7 @@ export class ModuleRegistry {
     if (!record.worker) return;
     this.#lastVersions.set(name, record.version);
     this.#options.metrics.undeploys.inc({ module: name });
+    this.emit('activity', { type: 'undeploy', module: name, version: record.version });
     log.info({ version: record.version }, 'file removed: draining and undeploying');
     await this.#retire(record.worker);
     log.info({ version: record.version }, 'undeployed');
@@ -315,6 +376,15 @@ export class ModuleRegistry {
     const current = () => record.worker === worker;
     worker.on('restart', (event) => {
       metrics.restarts.inc({ module: record.name, reason: event.reason });
+      if (current()) {
+        const version = record.versionOf(event.version);
+        this.emit('activity', {
+          type: 'restart',
+          module: record.name,
+          version,
+          reason: event.reason,
+        });
+      }
       log.warn({ ...event, version: record.versionOf(event.version) }, 'thread restarted');
     });
     worker.on('timeout', (event) => log.warn(event, 'call timed out; its thread is replaced'));
@@ -324,6 +394,13 @@ export class ModuleRegistry {
       record.rememberHash(version, event.restoredHash);
       record.touch();
       metrics.reloads.inc({ module: record.name, outcome: 'rollback' });
+      this.emit('activity', {
+        type: 'rollback',
+        module: record.name,
+        from: record.versionOf(event.from),
+        version,
+        hash: event.restoredHash,
+      });
       log.error(
         { from: record.versionOf(event.from), to: version, hash: event.hash },
         'new version kept failing: rolled back to the previous content',
@@ -336,9 +413,29 @@ export class ModuleRegistry {
       record.touch();
       // Rewriting the file (or its sidecar) deploys it again.
       record.settingsKey = undefined;
+      this.emit('activity', {
+        type: 'module-failed',
+        module: record.name,
+        version: record.version,
+        error: summarizeError(error),
+      });
       log.error({ err: error }, 'supervisor gave up on the module; it no longer serves');
     });
   }
+}
+
+/**
+ * A worker's `ERR_RELOAD_REJECTED` names the worker's own version (0 at its start); the gateway
+ * numbers versions across workers, so the message is rebuilt with the version actually serving.
+ */
+function inGatewayVersions(error: unknown, serving: number): unknown {
+  if (!(error instanceof ReloadRejectedError) || typeof error.details.reason !== 'string') {
+    return error;
+  }
+  return new ReloadRejectedError(`Version ${serving} keeps serving: ${error.details.reason}`, {
+    cause: error.cause,
+    details: { ...error.details, version: serving },
+  });
 }
 
 function describeFailure(record: ModuleRecord | undefined, what: string): string {

@@ -162,7 +162,8 @@ export class Deployer {
     const reject = (message: string, cause?: unknown): never => {
       throw new ReloadRejectedError(`Version ${from} keeps serving: ${message}`, {
         cause,
-        details: { version: from, file: wasmFile },
+        // The reason alone, for callers that number versions their own way (the gateway).
+        details: { version: from, file: wasmFile, reason: message },
       });
     };
     const notServing = this.#hooks.notServing();

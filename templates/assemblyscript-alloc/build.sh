@@ -15,7 +15,7 @@ else
   exit 1
 fi
 
-# asconfig.json holds the flags: `use: ["abort="]` drops the env.abort import the host does
-# not provide, and the incremental runtime keeps the heap the host allocates from.
+# asconfig.json holds the flags: `use: ["abort="]` drops the env.abort import (the host provides
+# one anyway), and the incremental runtime keeps the heap the host allocates from.
 "$asc" --config asconfig.json
 echo "built {{name}}.wasm ($(wc -c <{{name}}.wasm) bytes)"

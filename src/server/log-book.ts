@@ -1,0 +1,85 @@
+import { EventEmitter } from 'node:events';
+
+/** A log line as `GET /admin/logs` and the `log` event carry it (pino's fields, parsed). */
+export interface LogEntry {
+  /** pino's numeric level (30 info, 40 warn, 50 error). */
+  level: number;
+  /** ms since the epoch. */
+  time: number;
+  msg: string;
+  /** The module the line is about, when it is about one. */
+  module?: string;
+  [field: string]: unknown;
+}
+
+/** Events of a {@link LogBook}. */
+export interface LogBookEvents {
+  line: [entry: LogEntry];
+}
+
+/** pino's level numbers by name, for `?level=`. */
+export const LOG_LEVELS: Readonly<Record<string, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
+
+/** fastify's per-request lines: the request log is in the access log, not in the book. */
+const REQUEST_LINES = new Set(['incoming request', 'request completed']);
+
+/**
+ * The gateway's recent log lines, kept in memory for `wasmtube logs` and the dashboard: a pino
+ * destination (`write(line)`) that parses each JSON line, keeps the last `capacity`, and emits
+ * `line` for followers. Lines that are not JSON are ignored.
+ */
+export class LogBook extends EventEmitter<LogBookEvents> {
+  readonly #capacity: number;
+  readonly #entries: LogEntry[] = [];
+
+  constructor(capacity = 1000) {
+    super();
+    this.#capacity = capacity;
+  }
+
+  /** pino's destination interface. */
+  write(line: string): boolean {
+    let entry: LogEntry;
+    try {
+      entry = JSON.parse(line) as LogEntry;
+    } catch {
+      return true; // not one of pino's lines: nothing to keep
+    }
+    if (typeof entry.msg !== 'string' || REQUEST_LINES.has(entry.msg)) return true;
+    this.#entries.push(entry);
+    if (this.#entries.length > this.#capacity) this.#entries.shift();
+    this.emit('line', entry);
+    return true;
+  }
+
+  /** The kept lines, oldest first, of `module` (if given) at `minLevel` or above, the last `limit`. */
+  recent(filter: { module?: string; minLevel?: number; limit?: number } = {}): LogEntry[] {
+    const picked = this.#entries.filter((entry) => matches(entry, filter));
+    return picked.slice(-(filter.limit ?? this.#capacity));
+  }
+}
+
+/** Whether a line passes a `module` and `minLevel` filter. */
+export function matches(entry: LogEntry, filter: { module?: string; minLevel?: number }): boolean {
+  if (filter.module !== undefined && entry.module !== filter.module) return false;
+  return entry.level >= (filter.minLevel ?? 0);
+}
+
+/** A pino destination writing each line to every one of `streams`. */
+export function teeStream(...streams: { write(line: string): unknown }[]): {
+  write(line: string): boolean;
+} {
+  return {
+    write(line: string): boolean {
+      for (const stream of streams) stream.write(line);
+      return true;
+    },
+  };
+}
