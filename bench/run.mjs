@@ -36,6 +36,7 @@ export const GROUPS = [
   'images',
   'reload',
   'memory',
+  'isolation',
   'gateway',
   'lattice',
   'components',

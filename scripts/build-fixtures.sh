@@ -9,7 +9,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Rust guest crates, as "crate folder:output folder" (relative to the repository root). Each is
 # built for the target its .cargo/config.toml names, to <output folder>/<crate name>.wasm.
 crates=(test/wasm_test:test/fixtures test/wasi_test:test/fixtures test/alloc_test:test/fixtures
-  test/host_test:test/fixtures test/wasi_cmd:test/fixtures test/wapc_test:test/fixtures test/wapc_wasi_test:test/fixtures test/kit_test:test/fixtures)
+  test/host_test:test/fixtures test/wasi_cmd:test/fixtures test/wapc_test:test/fixtures test/wapc_wasi_test:test/fixtures test/kit_test:test/fixtures
+  test/isolation_test:test/fixtures)
 for dir in "$root"/examples/guests/*/; do
   [[ -f "$dir/Cargo.toml" ]] && crates+=("examples/guests/$(basename "$dir"):examples")
 done
@@ -48,7 +49,7 @@ node "$root/scripts/build-wat.mjs" "${wat_dirs[@]}"
 # AssemblyScript guests, each built to test/fixtures/<folder>.wasm; asconfig.json holds the flags
 # and the output path. as_kit uses the guest kit in guest-kit/assemblyscript.
 # Built from the root: as_abort's abort messages embed its source path, relative to the cwd.
-for guest in as_alloc as_kit as_abort; do
+for guest in as_alloc as_kit as_abort as_bump; do
   (cd "$root" && node_modules/.bin/asc --config "test/$guest/asconfig.json")
   echo "$guest -> test/fixtures/$guest.wasm ($(wc -c <"$root/test/fixtures/$guest.wasm") bytes)"
 done

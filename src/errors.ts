@@ -109,6 +109,11 @@ export const HostFunctionError = defineError('ERR_HOST_FUNCTION', 'HostFunctionE
 export const GuestExitError = defineError('ERR_GUEST_EXIT', 'GuestExitError');
 /** The guest, or the host region for a payload, needed more memory than the cap allows. */
 export const MemoryLimitError = defineError('ERR_MEMORY_LIMIT', 'MemoryLimitError');
+/** `isolation: 'call'` cannot be applied to the module (shared memory, or a binary it cannot read). */
+export const IsolationUnsupportedError = defineError(
+  'ERR_ISOLATION_UNSUPPORTED',
+  'IsolationUnsupportedError',
+);
 /** A payload written at an explicit `.index(n)` does not fit in the guest's memory. */
 export const InputOutOfBoundsError = defineError(
   'ERR_INPUT_OUT_OF_BOUNDS',

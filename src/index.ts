@@ -25,7 +25,7 @@ export { describeExports } from './bridge/describe-exports.js';
 export type { HostFunction, HostFunctions } from './bridge/host-functions.js';
 export type { TypedCallOptions } from './bridge/typed-call.js';
 export type { TypedValue, TypedResult } from './bridge/typed-values.js';
-export type { CompiledModule, CompileOptions } from './bridge/compiled-module.js';
+export type { CompiledModule, CompileOptions, Isolation } from './bridge/compiled-module.js';
 export { compileModule } from './bridge/compiled-module.js';
 export { compileGuest } from './component/compile-guest.js';
 export { isComponent } from './component/component-binary.js';

@@ -1,11 +1,18 @@
 import { asBuffer } from './bridge/buffers.js';
 import { callWasmtubeAbi } from './bridge/abi-wasmtube.js';
-import { compileModule, readWasmFile, type CompiledModule } from './bridge/compiled-module.js';
+import {
+  checkCompiledIsolation,
+  checkComponentIsolation,
+  compileModule,
+  readWasmFile,
+  type CompiledModule,
+  type Isolation,
+} from './bridge/compiled-module.js';
 import { callAllocAbi } from './bridge/abi-alloc.js';
 import { wapcHandlers, type WapcHandlers } from './bridge/abi-wapc.js';
 import { callAbi, type Abi } from './bridge/conventions.js';
 import { describeExports, type ExportInfo } from './bridge/describe-exports.js';
-import { GuestInstance, type CommandResult, type GuestHost } from './bridge/guest-instance.js';
+import { GuestInstance, type CommandResult, type ThreadHooks } from './bridge/guest-instance.js';
 import { hostSignatures, invokeSync } from './bridge/host-functions.js';
 import { typedCall, type TypedCallOptions } from './bridge/typed-call.js';
 import type { Placement } from './bridge/guest-memory.js';
@@ -129,6 +136,7 @@ export class Wasmtube {
   static fromBinary(bytes: Uint8Array, options: WasmtubeOptions = {}): Wasmtube {
     checkOptions(options);
     if (isComponent(bytes)) {
+      checkComponentIsolation(options.isolation);
       return new Wasmtube(undefined, { kind: 'host-region' }, ComponentBridge.load(bytes, options));
     }
     return Wasmtube.fromCompiled(compileModule(bytes, options), options);
@@ -136,19 +144,21 @@ export class Wasmtube {
 
   /**
    * Instantiates an already compiled module (as posted to a worker thread) without recompiling.
-   * `options.maxMemoryMb` is ignored here: the cap is part of the compiled module.
+   * `options.maxMemoryMb` is ignored here: the cap is part of the compiled module. So is the
+   * isolation: `options.isolation`, if given, must be the one the module was compiled with.
    */
   static fromCompiled(
     compiled: CompiledModule,
     options: WasmtubeOptions = {},
     /** @internal Host functions and waPC callbacks run elsewhere (a Worker's main thread). */
-    remote?: { host?: GuestHost | undefined; wapc?: WapcHandlers | undefined },
+    remote?: ThreadHooks,
   ): Wasmtube {
     checkOptions(options);
     if (compiled.component) {
       const bridge = ComponentBridge.fromCompiled(compiled, options, remote?.host);
       return new Wasmtube(undefined, { kind: 'host-region' }, bridge);
     }
+    checkCompiledIsolation(compiled, options.isolation);
     const functions = options.hostFunctions;
     const host =
       remote?.host ??
@@ -158,6 +168,7 @@ export class Wasmtube {
       wasi: options.wasi,
       host,
       wapc: remote?.wapc ?? wapcHandlers(options),
+      deferRestore: remote?.deferRestore,
     });
     const headroom = options.resultHeadroomBytes ?? DEFAULTS.resultHeadroomBytes;
     const abi = options.abi ?? 'auto';
@@ -190,6 +201,11 @@ export class Wasmtube {
     return new Wasmtube(this.#core, { kind: 'offset', offset });
   }
 
+  /** @internal Runs the `'call'` isolation restore a thread deferred past its reply. */
+  settle(): void {
+    if (!this.#component) this.#core.guest.settle();
+  }
+
   /** Where this bridge writes payloads: a host-owned region (default) or a fixed offset. */
   get placement(): Placement {
     return this.#placement;
@@ -198,6 +214,12 @@ export class Wasmtube {
   /** How many times the module has been instantiated (1, plus one per trap reset). */
   get instanceGeneration(): number {
     return this.#component?.generation ?? this.#core.guest.generation;
+  }
+
+  /** What a call sees of earlier calls' guest state: `'instance'` or `'call'`. */
+  get isolation(): Isolation {
+    if (this.#component) return 'instance';
+    return this.#core.guest.compiled.isolation;
   }
 
   /** Current size of the guest's linear memory in bytes. */
@@ -289,6 +311,11 @@ export class Wasmtube {
 
   /** Writes a prepared payload, calls the guest by the module's protocol, reads the result. */
   #invoke(name: string, prepared: PreparedPayload, into?: Uint8Array): Uint8Array {
+    // 'call' isolation: the guest goes back to its ready state after the call.
+    return this.#core.guest.runCall(() => this.#invokeAbi(name, prepared, into));
+  }
+
+  #invokeAbi(name: string, prepared: PreparedPayload, into?: Uint8Array): Uint8Array {
     const core = this.#core;
     const { guest } = core;
     guest.takeOutput(); // what an earlier call or the start function wrote is not this call's
@@ -377,7 +404,8 @@ export class Wasmtube {
     if (this.#component) return this.#component.call(name, args, signal) as Promise<T>;
     return this.#core.queue.run(() => {
       if (signal?.aborted) throw abortError(signal);
-      return typedCall(this.#core.guest, name, args, typed) as T;
+      const { guest } = this.#core;
+      return guest.runCall(() => typedCall(guest, name, args, typed) as T);
     }, signal);
   }
 
@@ -389,6 +417,7 @@ export class Wasmtube {
   writeBytes(bytes: Uint8Array): number {
     byteArray(bytes, 'writeBytes(bytes)');
     if (this.#component) throw unsupported('writeBytes()');
+    this.#core.guest.settle();
     const memory = this.#core.guest.memory;
     const { offset } = memory.reserve(this.#placement, bytes.length, 0);
     memory.write(offset, bytes);
@@ -408,6 +437,7 @@ export class Wasmtube {
         );
       }
     }
+    this.#core.guest.settle();
     const bytes = this.#core.guest.memory.read(offset, length);
     return asBuffer(bytes);
   }

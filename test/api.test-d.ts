@@ -33,6 +33,17 @@ test('Worker.callFunction mirrors the bridge types', async () => {
   expectTypeOf(worker.version).toEqualTypeOf<number>();
 });
 
+test('isolation is one of two modes, on the bridge, the Worker and every export', async () => {
+  const { Worker } = await import('../dist/index.js');
+  type Isolation = import('../dist/index.js').Isolation;
+  expectTypeOf<Isolation>().toEqualTypeOf<'instance' | 'call'>();
+  const bridge = Wasmtube.fromFile('x.wasm', { isolation: 'call' });
+  expectTypeOf(bridge.isolation).toEqualTypeOf<Isolation>();
+  expectTypeOf(bridge.exports()[0]!.isolation).toEqualTypeOf<Isolation>();
+  const worker = await Worker.start({ wasmFile: 'x.wasm', isolation: 'instance' });
+  expectTypeOf(worker.exports()[0]!.isolation).toEqualTypeOf<Isolation>();
+});
+
 test('components: load, ready and plain host functions by interface', async () => {
   const cipher = await Wasmtube.load('caesar.wasm', {
     wasi: {},

@@ -72,6 +72,7 @@ describe('wasmtube serve', () => {
       ['--port', 'abc'],
       ['--threads', '0'],
       ['--log-level', 'loud'],
+      ['--isolation', 'request'],
     ]) {
       expect((await runCli(['serve', '.', ...args])).code).toBe(2);
     }

@@ -74,12 +74,14 @@ describe('the cipher component, in-process', () => {
         convention: 'component',
         signature: undefined,
         type: 'func(message: string) -> string',
+        isolation: 'instance',
       },
       {
         name: 'decrypt',
         convention: 'component',
         signature: undefined,
         type: 'func(message: string) -> string',
+        isolation: 'instance',
       },
     ]);
   });

@@ -12,7 +12,7 @@ import {
   resultHeadroomBytes,
   type OptionCheck,
 } from './check-options.js';
-import type { CompileOptions } from './compiled-module.js';
+import { ISOLATIONS, type CompileOptions } from './compiled-module.js';
 import type { Abi } from './conventions.js';
 import type { GuestImports } from './guest-instance.js';
 import type { HostFunctions } from './host-functions.js';
@@ -61,6 +61,7 @@ import { InvalidArgumentError } from '../errors.js';
 
 const OPTION_KEYS = new Set([
   'maxMemoryMb',
+  'isolation',
   'resultHeadroomBytes',
   'maxImagePixels',
   'imports',
@@ -77,6 +78,7 @@ const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
   resultHeadroomBytes,
   maxImagePixels: integerFrom(1),
   abi: oneOf(ABIS),
+  isolation: oneOf(ISOLATIONS),
   imports: (value, name) => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new InvalidArgumentError(

@@ -1,4 +1,4 @@
-import type { CompiledModule } from './compiled-module.js';
+import type { CompiledModule, Isolation } from './compiled-module.js';
 import { formatWitFunction, type WitFunction } from '../component/wit-types.js';
 import { conventionOf, hasAllocator, type Convention } from './conventions.js';
 import { formatSignature, type FunctionSignature } from './wasm-binary.js';
@@ -15,11 +15,15 @@ export interface ExportInfo {
   signature: FunctionSignature | undefined;
   /** The signature in text form, e.g. `(i32, i32) -> i32`; for a component, its WIT type (`func(message: string) -> string`). */
   type: string;
+  /** What a call of it sees of earlier calls' guest state (see `WasmtubeOptions.isolation`). */
+  isolation: Isolation;
 }
 
 /** The module's exported functions, with signatures and calling conventions. */
 export function describeExports(compiled: CompiledModule): ExportInfo[] {
-  if (compiled.component) return describeComponent(compiled.component.world.functions);
+  if (compiled.component) {
+    return describeComponent(compiled.component.world.functions, compiled.isolation);
+  }
   const exports = WebAssembly.Module.exports(compiled.module);
   const allocator = hasAllocator(exports);
   return exports
@@ -31,16 +35,21 @@ export function describeExports(compiled: CompiledModule): ExportInfo[] {
         convention: conventionOf(name, signature, allocator),
         signature,
         type: signature ? formatSignature(signature) : 'unknown',
+        isolation: compiled.isolation,
       };
     });
 }
 
 /** A component's functions as `exports()` lists them: WIT types, no core signature. */
-export function describeComponent(functions: readonly WitFunction[]): ExportInfo[] {
+export function describeComponent(
+  functions: readonly WitFunction[],
+  isolation: Isolation,
+): ExportInfo[] {
   return functions.map((fn) => ({
     name: fn.name,
     convention: 'component',
     signature: undefined,
     type: formatWitFunction(fn),
+    isolation,
   }));
 }

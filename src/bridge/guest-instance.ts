@@ -21,6 +21,7 @@ import {
 } from './host-functions.js';
 import type { GuestAccess } from './guest-access.js';
 import { GuestMemory } from './guest-memory.js';
+import { InstanceSnapshot } from './instance-snapshot.js';
 import {
   createWasi,
   GuestExit,
@@ -58,6 +59,14 @@ export interface GuestHost {
   invoke: (module: string, name: string, args: unknown[]) => unknown;
 }
 
+/** What a Worker's thread gives its instances: main-thread host callbacks, deferred restores. */
+export interface ThreadHooks {
+  host?: GuestHost | undefined;
+  wapc?: WapcHandlers | undefined;
+  /** See {@link GuestInstanceOptions.deferRestore}. */
+  deferRestore?: boolean;
+}
+
 /** What a guest instance is given besides its module. */
 export interface GuestInstanceOptions {
   imports?: GuestImports | undefined;
@@ -65,6 +74,8 @@ export interface GuestInstanceOptions {
   host?: GuestHost | undefined;
   /** Host callbacks for waPC modules (those exporting `__guest_call`). */
   wapc?: WapcHandlers | undefined;
+  /** `'call'` isolation: leave each call's restore to {@link GuestInstance.settle}. */
+  deferRestore?: boolean | undefined;
 }
 
 /**
@@ -90,6 +101,14 @@ export class GuestInstance implements GuestAccess {
   readonly isWapc: boolean;
   #instance!: WebAssembly.Instance;
   #memory!: GuestMemory;
+  /** The ready state, with `'call'` isolation: restored after every call. */
+  #snapshot: InstanceSnapshot | undefined;
+  /** A guest function of the current call threw (its result was never read). */
+  #callFailed = false;
+  /** Restores wait for {@link settle} (a thread runs it once its reply went out). */
+  readonly #deferRestore: boolean;
+  /** A call ended and its restore is still to run: `'failed'` when the call threw. */
+  #pendingRestore: 'done' | 'failed' | undefined;
   #generation = 0;
   /** Exports already checked against a signature, for this instance. */
   #resolved = new Map<string, CallableFunction>();
@@ -104,6 +123,7 @@ export class GuestInstance implements GuestAccess {
     this.isWapc = isWapcModule(WebAssembly.Module.exports(compiled.module));
     this.#importsAbort = importsAssemblyScriptAbort(compiled);
     this.#wapcHandlers = options.wapc ?? wapcHandlers({});
+    this.#deferRestore = options.deferRestore === true;
     if (this.#host) checkAgainstImports(this.#host.signatures, compiled.info);
     this.#instantiate();
   }
@@ -160,7 +180,14 @@ export class GuestInstance implements GuestAccess {
     }
     this.#instance = instance;
     this.#resolved = new Map();
-    this.#memory = new GuestMemory(memory);
+    const pages = this.compiled.pagesGlobal
+      ? (instance.exports[this.compiled.pagesGlobal] as WebAssembly.Global)
+      : undefined;
+    // The host region is not the guest's to grow into: its page count moves past it.
+    this.#memory = new GuestMemory(
+      memory,
+      pages && ((n) => (pages.value = Math.max(pages.value as number, n))),
+    );
     this.#wapc = wapc;
     this.#wasiContext = wasi;
     wapc?.bind(() => this.#memory);
@@ -169,7 +196,59 @@ export class GuestInstance implements GuestAccess {
     } catch (error) {
       throw instantiateError(this.compiled, error, imports);
     }
+    this.#snapshot =
+      this.compiled.isolation === 'call'
+        ? new InstanceSnapshot(
+            instance,
+            memory,
+            this.compiled.snapshotGlobals,
+            this.compiled.pagesGlobal,
+            this.compiled.shadowStack,
+          )
+        : undefined;
+    this.#callFailed = false;
+    this.#pendingRestore = undefined;
     this.#generation++;
+  }
+
+  /**
+   * Ends a call (successful or not), once its result was read. With `'call'` isolation the
+   * instance goes back to its ready state — or is replaced when that cannot be done by restoring
+   * (a table grew, memory grew past the bound). With `'instance'`, nothing happens. `failed`:
+   * the call threw, so the whole host region is scrubbed, not only the bytes the host read.
+   * With `deferRestore`, the restore waits for {@link settle}, which the next call runs first.
+   */
+  endCall(failed = false): void {
+    if (!this.#snapshot) return;
+    failed = failed || this.#callFailed || this.#pendingRestore === 'failed';
+    this.#callFailed = false;
+    this.#pendingRestore = failed ? 'failed' : 'done';
+    if (!this.#deferRestore) this.settle();
+  }
+
+  /** Runs `call` as one call: a pending restore first, {@link endCall} after. */
+  runCall<T>(call: () => T): T {
+    this.settle();
+    let failed = true;
+    try {
+      const result = call();
+      failed = false;
+      return result;
+    } finally {
+      this.endCall(failed);
+    }
+  }
+
+  /** Runs the restore a deferred {@link endCall} left, if any. */
+  settle(): void {
+    const pending = this.#pendingRestore;
+    if (pending === undefined) return;
+    this.#pendingRestore = undefined;
+    const restored = this.#snapshot!.restore(
+      this.#memory.takeHostRegionUse(),
+      pending === 'failed',
+    );
+    if (!restored) this.reset();
   }
 
   /** Runs what must run before the first call: WASI initialisation, waPC start functions. */
@@ -300,8 +379,12 @@ export class GuestInstance implements GuestAccess {
       return fn(...args);
     } catch (error) {
       const pagesAtTrap = this.#memory.pages;
-      this.reset();
-      throw trapError(name, error, pagesBefore, pagesAtTrap, this.compiled.maxPages);
+      // With 'call' isolation, endCall restores the ready state: no new instance is needed,
+      // except after proc_exit, which ends the WASI instance itself.
+      const restore = this.#snapshot !== undefined && !(error instanceof GuestExit);
+      if (restore) this.#callFailed = true;
+      else this.reset();
+      throw trapError(name, error, pagesBefore, pagesAtTrap, this.compiled.maxPages, restore);
     }
   }
 
@@ -327,8 +410,10 @@ function trapError(
   pagesBefore: number,
   pagesAtTrap: number,
   maxPages: number | undefined,
+  restored = false,
 ): WasmtubeError {
   const reason = error instanceof Error ? error.message : String(error);
+  const what = restored ? 'restored to its ready state' : 'reset';
   if (error instanceof HostCallFailure) return hostFunctionError(name, error);
   if (error instanceof GuestExit) {
     return new GuestExitError(
@@ -343,12 +428,12 @@ function trapError(
     return new MemoryLimitError(
       `"${name}" trapped (${reason}) after growing its memory to ${pagesAtTrap} of ${maxPages} ` +
         `allowed pages: it most likely ran out of memory. Raise maxMemoryMb if the guest needs ` +
-        `more. Its instance was reset.`,
+        `more. Its instance was ${what}.`,
       { cause: error, details: { name, pages: pagesAtTrap, maxPages } },
     );
   }
   return new GuestTrapError(
-    `"${name}" trapped: ${reason}. The guest's instance was reset, so its state starts over.`,
+    `"${name}" trapped: ${reason}. The guest's instance was ${what}, so its state starts over.`,
     { cause: error, details: { name, reason } },
   );
 }

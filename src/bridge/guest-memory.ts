@@ -1,5 +1,6 @@
 import { copyBytes } from './buffers.js';
 import { InputOutOfBoundsError, MemoryLimitError, ResultOutOfBoundsError } from '../errors.js';
+import type { HostRegionUse } from './instance-snapshot.js';
 import { PAGE_SIZE } from './wasm-binary.js';
 
 /** Where a call's payload goes in linear memory. */
@@ -30,9 +31,15 @@ export class GuestMemory {
   #region: Reservation | undefined;
   /** Fewer pages than the memory could not grow to: its maximum, once a grow failed. */
   #maxPages = Infinity;
+  /** End of the host region bytes written or read since {@link takeHostRegionUse} (isolation). */
+  #touchedEnd = 0;
 
-  constructor(memory: WebAssembly.Memory) {
+  /** Tells a rewritten guest's page count that the host grew memory (`'call'` isolation). */
+  readonly #onGrow: ((pages: number) => void) | undefined;
+
+  constructor(memory: WebAssembly.Memory, onGrow?: (pages: number) => void) {
     this.#memory = memory;
+    this.#onGrow = onGrow;
   }
 
   /** Current size in bytes (a view taken before a call is stale once the guest grows memory). */
@@ -83,6 +90,7 @@ export class GuestMemory {
     for (;;) {
       try {
         this.#memory.grow(Math.max(0, wantedPages - ownedPages));
+        this.#onGrow?.(this.pages);
         break;
       } catch (error) {
         this.#maxPages = Math.min(this.#maxPages, this.pages + wantedPages - ownedPages - 1);
@@ -105,6 +113,25 @@ export class GuestMemory {
   /** Copies `bytes` into memory at `offset` (bounds were checked by {@link reserve}). */
   write(offset: number, bytes: Uint8Array): void {
     new Uint8Array(this.#memory.buffer, offset, bytes.length).set(bytes);
+    this.#touch(offset, bytes.length);
+  }
+
+  /**
+   * The host region and the end of the bytes the host wrote or read there since the last time
+   * this was taken: what `'call'` isolation must scrub after a call.
+   */
+  takeHostRegionUse(): HostRegionUse | undefined {
+    const region = this.#region;
+    const touchedEnd = this.#touchedEnd;
+    this.#touchedEnd = 0;
+    return region && { offset: region.offset, capacity: region.capacity, touchedEnd };
+  }
+
+  #touch(offset: number, length: number): void {
+    const region = this.#region;
+    if (region && offset >= region.offset && offset < region.offset + region.capacity) {
+      this.#touchedEnd = Math.max(this.#touchedEnd, offset + length);
+    }
   }
 
   /**
@@ -155,6 +182,7 @@ export class GuestMemory {
   /** A warm buffer the caller owns beats a fresh one: fresh pages fault in on first write. */
   #copyOut(offset: number, length: number, into: Uint8Array | undefined): Uint8Array {
     const source = new Uint8Array(this.#memory.buffer, offset, length);
+    this.#touch(offset, length);
     if (!into || into.length < length) return copyBytes(source);
     const target = into.subarray(0, length);
     target.set(source);

@@ -58,11 +58,21 @@ const VALUE_TYPES: Record<number, ValueType> = {
   0x70: 'funcref',
   0x6f: 'externref',
 };
-const SECTION = { type: 1, import: 2, function: 3, memory: 5, export: 7 } as const;
+/** Section ids of the binary format. */
+export const SECTION = {
+  type: 1,
+  import: 2,
+  function: 3,
+  memory: 5,
+  global: 6,
+  export: 7,
+} as const;
 
-class Unsupported extends Error {}
+/** Thrown by the reader for binaries it does not understand; callers then give up cleanly. */
+export class Unsupported extends Error {}
 
-class Reader {
+/** A cursor over LEB128 integers, names and types in a byte range of a module. */
+export class Reader {
   pos: number;
   constructor(
     readonly bytes: Uint8Array,
@@ -108,7 +118,8 @@ class Reader {
   }
 }
 
-interface RawSection {
+/** Where a section lies in the module's bytes. */
+export interface RawSection {
   id: number;
   /** Offset of the section id byte. */
   start: number;
@@ -117,7 +128,8 @@ interface RawSection {
   end: number;
 }
 
-function readSections(bytes: Uint8Array): RawSection[] {
+/** The sections of a module, in order; throws {@link Unsupported} for a truncated binary. */
+export function readSections(bytes: Uint8Array): RawSection[] {
   const reader = new Reader(bytes, 8);
   const sections: RawSection[] = [];
   while (reader.pos < bytes.length) {
@@ -219,7 +231,8 @@ function parse(bytes: Uint8Array): ModuleInfo {
   return { imports, exports, memory };
 }
 
-function encodeU32(value: number): number[] {
+/** The unsigned LEB128 encoding of `value`. */
+export function encodeU32(value: number): number[] {
   const out: number[] = [];
   do {
     let b = value & 0x7f;
@@ -272,7 +285,20 @@ export function capMemoryPages(bytes: Uint8Array, maxPages: number): Uint8Array 
     ...encodeU32(maximum),
     ...bytes.subarray(r.pos, section.end),
   ];
-  const header = [SECTION.memory, ...encodeU32(content.length)];
+  return replaceSection(bytes, section, SECTION.memory, content);
+}
+
+/**
+ * Returns a copy of `bytes` with `section` replaced by a section `id` holding `content` (or,
+ * with `section` a bare offset, that section inserted there).
+ */
+export function replaceSection(
+  bytes: Uint8Array,
+  section: Pick<RawSection, 'start' | 'end'>,
+  id: number,
+  content: ArrayLike<number>,
+): Uint8Array {
+  const header = [id, ...encodeU32(content.length)];
   const out = new Uint8Array(
     bytes.length - (section.end - section.start) + header.length + content.length,
   );

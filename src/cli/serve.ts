@@ -21,6 +21,7 @@ interface ServeFlags extends HostFlags {
   maxQueue: number;
   maxMemoryMb: number;
   maxImagePixels: number;
+  isolation: 'call' | 'instance';
   bodyLimitMb: number;
   token?: string;
   watch: boolean;
@@ -71,6 +72,14 @@ export function serveCommand(): Command {
       'most pixels an image input may have, checked before decoding (more: 413)',
       positiveInteger,
       d.maxImagePixels,
+    )
+    .addOption(
+      new Option(
+        '--isolation <mode>',
+        'what a request sees of earlier ones: call (nothing) or instance',
+      )
+        .choices(['call', 'instance'])
+        .default(d.isolation),
     )
     .option('--body-limit-mb <mb>', 'largest request body (more: 413)', positiveInteger, 16)
     .addOption(
@@ -143,6 +152,7 @@ async function serveUntilSignal(
       maxQueue: flags.maxQueue,
       maxMemoryMb: flags.maxMemoryMb,
       maxImagePixels: flags.maxImagePixels,
+      isolation: flags.isolation,
     },
     logger: {
       level: flags.logLevel,

@@ -1,6 +1,7 @@
 /** Compiling whatever a .wasm file holds: a core module, or a component. */
 import {
   compileModule,
+  isolationMode,
   memoryCapPages,
   type CompiledModule,
   type CompileOptions,
@@ -31,5 +32,15 @@ export async function compileGuest(
   const maxPages = memoryCapPages(options.maxMemoryMb);
   const code = await compileComponent(bytes, maxPages);
   const [main] = Object.values(code.coreModules);
-  return { module: main!, info: undefined, maxPages, component: code };
+  // 'call' isolation of a component: a Worker gives each call a fresh instance (no snapshot yet).
+  return {
+    module: main!,
+    info: undefined,
+    maxPages,
+    component: code,
+    isolation: isolationMode(options.isolation),
+    snapshotGlobals: [],
+    pagesGlobal: undefined,
+    shadowStack: undefined,
+  };
 }

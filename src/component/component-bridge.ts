@@ -97,7 +97,7 @@ export class ComponentBridge {
 
   /** The component's exported functions with their WIT types. */
   exports(): ExportInfo[] {
-    return describeComponent(this.#loaded.code.world.functions);
+    return describeComponent(this.#loaded.code.world.functions, 'instance');
   }
 
   /** `callFunction` on a component: `{ data }` holds the parameters by WIT name. */

@@ -50,6 +50,8 @@ export const DEFAULT_MODULE_SETTINGS: Readonly<ModuleSettings> = {
   maxQueue: 64,
   maxMemoryMb: 256,
   maxImagePixels: 40_000_000,
+  // No request sees another's data: a gateway is shared by clients that do not trust each other.
+  isolation: 'call',
 };
 
 const OPTION_KEYS = new Set([

@@ -18,7 +18,7 @@ export interface ModuleStatus {
   functions: FunctionDescription[];
   settings: Pick<
     ModuleSettings,
-    'timeoutMs' | 'queueTimeoutMs' | 'maxQueue' | 'maxMemoryMb' | 'maxImagePixels'
+    'timeoutMs' | 'queueTimeoutMs' | 'maxQueue' | 'maxMemoryMb' | 'maxImagePixels' | 'isolation'
   >;
   deployedAt: string | undefined;
   updatedAt: string;
@@ -29,7 +29,8 @@ export interface ModuleStatus {
 /** The status of a module, as `GET /functions` and `GET /functions/:module` answer it. */
 export function moduleStatus(module: DeployedModule): ModuleStatus {
   const stats = module.worker?.stats();
-  const { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb, maxImagePixels } = module.settings;
+  const { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb, maxImagePixels, isolation } =
+    module.settings;
   return {
     name: module.name,
     state: module.state,
@@ -41,7 +42,7 @@ export function moduleStatus(module: DeployedModule): ModuleStatus {
     queued: stats?.queued ?? 0,
     running: stats?.running ?? 0,
     functions: [...module.functions.values()],
-    settings: { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb, maxImagePixels },
+    settings: { timeoutMs, queueTimeoutMs, maxQueue, maxMemoryMb, maxImagePixels, isolation },
     deployedAt: module.deployedAt?.toISOString(),
     updatedAt: module.updatedAt.toISOString(),
     error: module.error && { code: module.error.code, message: module.error.message },

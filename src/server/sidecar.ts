@@ -33,6 +33,12 @@ export interface ModuleSettings {
   /** Bytes reserved past each payload for results longer than their input. */
   resultHeadroomBytes?: number;
   /**
+   * `'call'` (the gateway's default): every request starts from the state the instance had when
+   * it became ready, so no request sees another's data. `'instance'`: guest state persists across
+   * the requests a thread serves (a deliberate cache). See docs/isolation.md.
+   */
+  isolation?: 'instance' | 'call';
+  /**
    * Most pixels (width × height) an image input may have, read from the image's header before
    * it is decoded; more: 413 `ERR_IMAGE_TOO_LARGE`. Default 40 000 000 (40 MP).
    */
@@ -98,6 +104,9 @@ const FIELDS: Record<keyof ModuleSettings, Check> = {
   maxInstanceAgeMs: number,
   recycleMemoryMb: number,
   resultHeadroomBytes: number,
+  isolation: (value, where) => {
+    if (value !== 'instance' && value !== 'call') fail(where, '"instance" or "call"');
+  },
   maxImagePixels: positiveInteger,
   wasi: object({ args: stringArray, env: stringRecord, preopens: stringRecord }),
   hostFunctions: stringArray,

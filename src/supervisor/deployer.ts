@@ -1,5 +1,9 @@
 import { debuglog } from 'node:util';
-import { readWasmFile, type CompiledModule } from '../bridge/compiled-module.js';
+import {
+  readWasmFile,
+  type CompiledModule,
+  type CompileOptions,
+} from '../bridge/compiled-module.js';
 import { compileGuest } from '../component/compile-guest.js';
 import { SerialQueue } from '../util/serial-queue.js';
 import { sha256 } from '../util/sha256.js';
@@ -30,7 +34,8 @@ export interface DeployerHooks {
 /** The deploy settings of a worker (its `Worker.start` options). */
 export interface DeployerOptions {
   wasmFile: string | undefined;
-  maxMemoryMb: number | undefined;
+  /** How the worker compiles its module (memory cap, isolation), for every new version too. */
+  compile: CompileOptions;
   requireExports: boolean;
   /** With defaults; undefined when rollback is off. */
   rollback: Required<RollbackOptions> | undefined;
@@ -179,7 +184,7 @@ export class Deployer {
     }
     let compiled!: CompiledModule;
     try {
-      compiled = await compileGuest(bytes!, { maxMemoryMb: this.#options.maxMemoryMb });
+      compiled = await compileGuest(bytes!, this.#options.compile);
     } catch (error) {
       reject(`the new module was rejected: ${(error as Error).message}`, error);
     }

@@ -19,7 +19,7 @@ import {
 import { checkWasiOptions } from '../bridge/wasi.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { WorkerOptions } from './worker-types.js';
-import type { CompiledModule } from '../bridge/compiled-module.js';
+import { ISOLATIONS, type CompiledModule, type CompileOptions } from '../bridge/compiled-module.js';
 import { hostSignatures } from '../bridge/host-functions.js';
 import type { ThreadData } from '../protocol/messages.js';
 
@@ -47,6 +47,7 @@ export const OPTION_KEYS = new Set([
   'supervisor',
   'supervision',
   'maxMemoryMb',
+  'isolation',
   'watch',
   'reloadStabilityMs',
   'reloadDebounceMs',
@@ -163,6 +164,7 @@ const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
     if (value !== false) checkOptionsObject(value, name);
   },
   abi: oneOf(['auto', 'wasmtube', 'alloc', 'wapc']),
+  isolation: oneOf(ISOLATIONS),
   hostCall: callback,
   logger: callback,
   supervisor: (value, name) => {
@@ -195,6 +197,11 @@ export function checkOptions(options: WorkerOptions): number {
   return (options.threads as number | undefined) ?? availableParallelism();
 }
 
+/** How a worker compiles its module, at start and for every reload. */
+export function compileOptions(options: WorkerOptions): CompileOptions {
+  return { maxMemoryMb: options.maxMemoryMb, isolation: options.isolation };
+}
+
 /** What every thread of a pool serving `compiled` as `version` starts with. */
 export function threadData(
   options: Required<Pick<WorkerOptions, keyof typeof DEFAULTS>> & WorkerOptions,
@@ -209,7 +216,9 @@ export function threadData(
     maxImagePixels: options.maxImagePixels,
     importsModule: moduleSpecifier(options.importsModule),
     recycle: {
-      maxCallsPerInstance: options.maxCallsPerInstance,
+      // 'call' isolation of a component: no snapshot yet, so a fresh instance for every call.
+      maxCallsPerInstance:
+        compiled.component && compiled.isolation === 'call' ? 1 : options.maxCallsPerInstance,
       maxInstanceAgeMs: options.maxInstanceAgeMs,
       maxMemoryBytes: options.recycleMemoryMb * 1024 * 1024,
     },

@@ -2,6 +2,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import type { WapcHostCall } from '../bridge/abi-wapc.js';
 import type { Abi } from '../bridge/conventions.js';
+import type { Isolation } from '../bridge/compiled-module.js';
 import type { HostFunctions } from '../bridge/host-functions.js';
 import type { WasiOptions } from '../bridge/wasi.js';
 import type { WasmtubeError } from '../errors.js';
@@ -32,6 +33,12 @@ export interface WorkerOptions {
   startTimeoutMs?: number;
   /** Cap on each instance's linear memory, enforced by the engine (see `Wasmtube`). Default: none. */
   maxMemoryMb?: number;
+  /**
+   * `'call'`: every call starts from the state its thread's instance had when it became ready
+   * (memory and mutable globals restored after each call; see `WasmtubeOptions.isolation`).
+   * `'instance'`: guest state persists across the calls a thread serves. Default: `'instance'`.
+   */
+  isolation?: Isolation;
   /** Calls that may wait beyond those running; one more rejects with `ERR_QUEUE_FULL`. Default: Infinity. */
   maxQueue?: number;
   /** A thread replaces its instance after this many calls. Default: Infinity. */

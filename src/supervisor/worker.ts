@@ -23,7 +23,7 @@ import {
   MAX_TIMER_MS,
   milliseconds,
 } from '../bridge/check-options.js';
-import { checkOptions, DEFAULTS, threadData } from './worker-options.js';
+import { checkOptions, compileOptions, DEFAULTS, threadData } from './worker-options.js';
 import type {
   CallInfo,
   ReloadResult,
@@ -186,7 +186,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       hash,
       {
         wasmFile: options.wasmFile,
-        maxMemoryMb: options.maxMemoryMb,
+        compile: compileOptions(options),
         requireExports: options.requireExports !== false,
         rollback: rollbackOptions(options.rollback),
         reloadStabilityMs: options.reloadStabilityMs ?? 30,
@@ -212,7 +212,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     rollbackOptions(options.rollback); // before compiling: option errors come first
     const bytes =
       options.wasmFile !== undefined ? readWasmFile(options.wasmFile) : options.wasmBinary!;
-    const compiled = await compileGuest(bytes, { maxMemoryMb: options.maxMemoryMb });
+    const compiled = await compileGuest(bytes, compileOptions(options));
     const worker = new Worker(options, compiled, sha256(bytes), threads);
     if (worker.#name !== undefined) register(worker.#name, worker);
     try {

@@ -114,6 +114,8 @@ export class CallServer {
       this.#recycler.recycle(current.bridge, response.info.instance);
     }
     this.#outbox.send(slot, response, staging);
+    // 'call' isolation: the instance goes back to its ready state while the reply travels.
+    current.bridge.settle();
   }
 
   /** The main thread claimed the running call to terminate this thread, which is going away. */

@@ -41,7 +41,8 @@ export async function createInstanceFactory(data: ThreadData): Promise<InstanceF
       abi: data.abi,
       hostFunctions,
     };
-    const bridge = Wasmtube.fromCompiled(compiled, options, hooks);
+    // 'call' isolation: the thread restores after posting the reply (CallServer), off the path.
+    const bridge = Wasmtube.fromCompiled(compiled, options, { ...hooks, deferRestore: true });
     if (data.probe) await probe(bridge, data.probe, version);
     return { bridge, version };
   };
