@@ -126,14 +126,22 @@ export async function startNatsCluster(): Promise<NatsProcess[]> {
       ),
     ),
   );
-  // The nodes elect a JetStream leader first: until then its API times out.
+  // The nodes elect a JetStream leader first (until then its API times out), and the leader
+  // learns its peers one by one: a stream with 3 replicas is refused ("no suitable peers for
+  // placement") until all three are known. Ready means such a stream can be created.
   const nc = await connect({ servers: nodes.map((n) => n.url) });
   try {
     await until(
-      'the cluster to elect a JetStream leader',
+      'the cluster to place a stream on its 3 nodes',
       async () => {
         try {
-          await (await jetstreamManager(nc, { timeout: 1000 })).getAccountInfo();
+          const jsm = await jetstreamManager(nc, { timeout: 1000 });
+          await jsm.streams.add({
+            name: 'harness_probe',
+            subjects: ['harness.probe'],
+            num_replicas: 3,
+          });
+          await jsm.streams.delete('harness_probe');
           return true;
         } catch {
           return false;
