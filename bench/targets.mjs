@@ -164,6 +164,61 @@ export function evaluateTargets(rows) {
     'ms',
     get('reload.timeout') ? `p99 ${get('reload.timeout').p99.toFixed(0)} ms` : '',
   );
+  // Issue 19: per-call isolation.
+  const isolationDetail = ['test.2t', 'echo.1t', 'echo.2t', 'cipher.1t', 'cipher.2t']
+    .map(
+      (c) =>
+        value(`isolation.${c}.call-ratio`) &&
+        `${c} ${value(`isolation.${c}.call-ratio`).toFixed(2)}×`,
+    )
+    .filter(Boolean);
+  ratioTarget(
+    'isolation-call',
+    "isolation 'call' vs 'instance', 64 B JSON echo on the test guest, 1 thread, calls/s",
+    () => value('isolation.test.1t.call'),
+    () => value('isolation.test.1t.instance'),
+    '≥',
+    0.6,
+    [
+      isolationDetail.length && `others: ${isolationDetail.join(', ')}`,
+      value('isolation.test.1t.fresh-ratio') &&
+        `a fresh instance per call: ${value('isolation.test.1t.fresh-ratio').toFixed(2)}×`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+  );
+  // Issue 15: components.
+  ratioTarget(
+    'component-inprocess',
+    'Component string-in/string-out (typed call) vs the same logic as a core function, in-process',
+    () => p50('components.bridge.component'),
+    () => p50('components.bridge.core'),
+    '≤',
+    2,
+  );
+  ratioTarget(
+    'component-worker',
+    'Component (typed call) vs the same logic as a core function, through a Worker, 1 in flight',
+    () => p50('components.worker.component'),
+    () => p50('components.worker.core'),
+    '≤',
+    1.2,
+    p50('components.worker.component-json') && p50('components.worker.core')
+      ? `JSON call: ${(p50('components.worker.component-json') / p50('components.worker.core')).toFixed(2)}×`
+      : '',
+  );
+  // Issue 14: the lattice.
+  ratioTarget(
+    'lattice-vs-nats',
+    'Lattice call to a module on another host vs a bare NATS request/reply between the same processes',
+    () => p50('lattice.latency.lattice'),
+    () => p50('lattice.latency.bare-nats'),
+    '≤',
+    1.3,
+    p50('lattice.latency.local') && p50('lattice.latency.lattice')
+      ? `${(p50('lattice.latency.lattice') / p50('lattice.latency.local')).toFixed(1)}× a local Worker call`
+      : '',
+  );
   return targets;
 }
 
