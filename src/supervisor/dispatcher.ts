@@ -68,20 +68,21 @@ export class Dispatcher {
 
   /** Posts queued calls to the least loaded threads of the current pool that have room. */
   pump(): void {
-    // Calls that wait behind another call: the pool grows by as many threads (up to its max).
-    let behind = 0;
     while (this.#queue.length > 0) {
       const link = this.#leastLoaded();
       if (!link) break;
-      if (link.load > 0) behind++;
       const call = this.#queue.shift()!;
       const { task, transfer } = toTask(call);
       link.post(call, task, transfer);
     }
-    const waiting = this.#queue.length + behind;
-    if (waiting > 0 && this.#table.size < Math.min(this.#width.width, this.#table.threads)) {
-      this.#table.grow(waiting);
-    }
+    if (this.#table.size < Math.min(this.#width.width, this.#table.threads)) this.#grow();
+  }
+
+  /** Grows the pool by the calls that wait, here or pipelined behind another call on a thread. */
+  #grow(): void {
+    let waiting = this.#queue.length;
+    for (const link of this.#table.active()) waiting += Math.max(0, link.load - 1);
+    if (waiting > 0) this.#table.grow(waiting);
   }
 
   /**
