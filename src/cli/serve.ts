@@ -50,7 +50,11 @@ export function serveCommand(): Command {
     )
     .option('--host <host>', 'address to bind (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: a free one)', port, 3000)
-    .option('--threads <n>', 'a fixed pool of threads per module (instead of min/max)', positiveInteger)
+    .option(
+      '--threads <n>',
+      'a fixed pool of threads per module (instead of min/max)',
+      positiveInteger,
+    )
     .option(
       '--min-threads <n>',
       `threads per module at rest, 0 to scale to zero (default: ${d.minThreads})`,

@@ -195,7 +195,10 @@ function checkThreadBounds(settings: ModuleSettings): void {
     );
   }
   if (minThreads !== undefined && maxThreads !== undefined && minThreads > maxThreads) {
-    throw new FieldError('minThreads', `minThreads (${minThreads}) is above maxThreads (${maxThreads}).`);
+    throw new FieldError(
+      'minThreads',
+      `minThreads (${minThreads}) is above maxThreads (${maxThreads}).`,
+    );
   }
 }
 
