@@ -129,6 +129,9 @@ export class ThreadTable {
     if (this.#size === 0) wanted = Math.max(wanted, 1);
     if (wanted <= this.#size) return;
     this.#size = wanted;
+    // A spare that just became a serving thread has not idled, however long it waited.
+    const now = performance.now();
+    for (const link of this.linksOf(pool)) this.#lastActive.set(link, now);
     while (pool.threads < this.#target()) pool.grow();
     this.#shrinkTimer ??= setInterval(
       () => this.shrinkIdle(performance.now()),
