@@ -40,6 +40,7 @@ export const GROUPS = [
   'gateway',
   'lattice',
   'components',
+  'scaling',
 ];
 
 const { values: args } = parseArgs({
