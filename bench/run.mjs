@@ -40,7 +40,6 @@ export const GROUPS = [
   'gateway',
   'lattice',
   'components',
-  'scaling',
 ];
 
 const { values: args } = parseArgs({

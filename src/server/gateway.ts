@@ -24,7 +24,7 @@ import { LogBook } from './log-book.js';
 import { MAX_PARAM_LENGTH } from './http-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { ModuleRegistry } from './module-registry.js';
-import { checkSettings, overrideSettings, type ModuleSettings } from './sidecar.js';
+import { checkSettings, type ModuleSettings } from './sidecar.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -94,10 +94,10 @@ export class Gateway {
     }
     let defaults: ModuleSettings;
     try {
-      defaults = overrideSettings(
-        DEFAULT_MODULE_SETTINGS,
-        checkSettings(options.defaults ?? {}, 'options.defaults'),
-      );
+      defaults = {
+        ...DEFAULT_MODULE_SETTINGS,
+        ...checkSettings(options.defaults ?? {}, 'options.defaults'),
+      };
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message, { cause: error });
     }

@@ -1,7 +1,6 @@
 import type { DeployedModule, ModuleState } from './module-record.js';
 import type { FunctionDescription } from './module-description.js';
 import type { ModuleSettings } from './sidecar.js';
-import type { ThreadStatus } from '../supervisor/worker-types.js';
 
 /** A module as `GET /functions` lists it. */
 export interface ModuleStatus {
@@ -13,8 +12,7 @@ export interface ModuleStatus {
   hash: string | undefined;
   file: string;
   wasi: boolean;
-  /** Threads serving now (`target`, between `min` and `max`), alive, ready, warm spares. */
-  threads: ThreadStatus | undefined;
+  threads: { target: number; alive: number; ready: number } | undefined;
   queued: number;
   running: number;
   functions: FunctionDescription[];
