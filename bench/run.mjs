@@ -12,7 +12,8 @@
 // Before each group it waits (up to 20 s, 60 s in all) while other processes use more than 10 %
 // of the CPUs, and it records how much they used during each group.
 //
-// Groups: floor, threads, piscina, worker, extism, images, reload, memory, lattice.
+// Groups: floor, threads, piscina, worker, extism, images, reload, memory, isolation, gateway,
+// http, lattice, components.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
@@ -38,6 +39,7 @@ export const GROUPS = [
   'memory',
   'isolation',
   'gateway',
+  'http',
   'lattice',
   'components',
 ];

@@ -135,6 +135,25 @@ export function evaluateTargets(rows) {
       .filter(Boolean)
       .join('; '),
   );
+  ratioTarget(
+    'gateway-vs-fastify',
+    'HTTP 64 B JSON echo, 32 connections (autocannon): `wasmtube serve` requests/s vs a bare fastify route',
+    () => value('http.gateway.rps'),
+    () => value('http.bare.rps'),
+    '≥',
+    0.6,
+    value('http.bridge.rps') && value('http.bare.rps')
+      ? `fastify route → in-process bridge: ${(value('http.bridge.rps') / value('http.bare.rps')).toFixed(2)}×`
+      : '',
+  );
+  ratioTarget(
+    'gateway-p99-vs-fastify',
+    'HTTP 64 B JSON echo, 32 connections: `wasmtube serve` p99 latency vs a bare fastify route',
+    () => get('http.gateway.latency')?.p99,
+    () => get('http.bare.latency')?.p99,
+    '≤',
+    2,
+  );
   absoluteTarget(
     'reload-latency',
     'Reload: rename → first call served by the new version, p50',

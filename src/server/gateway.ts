@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { resolve } from 'node:path';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { InvalidArgumentError } from '../errors.js';
 import { BearerAuth } from './bearer-auth.js';
 import { answerClientError, answerConnect, sendErrorAnswer } from './error-answers.js';
@@ -19,6 +19,7 @@ import { registerDashboard } from './dashboard-route.js';
 import { EventHub } from './event-hub.js';
 import { registerEventRoutes } from './event-routes.js';
 import { gatewayLogger } from './gateway-logger.js';
+import { RequestLog } from './request-log.js';
 import { registerGatewayRoutes } from './gateway-routes.js';
 import { LogBook } from './log-book.js';
 import { MAX_PARAM_LENGTH } from './http-errors.js';
@@ -106,7 +107,7 @@ export class Gateway {
     const app: FastifyInstance = Fastify({
       logger: gatewayLogger(options.logger, logs),
       // Without a logger of the user's, only the gateway's own lines are kept (in the book).
-      logController: new LogController({ disableRequestLogging: !options.logger }),
+      logController: new RequestLog({ disableRequestLogging: !options.logger }),
       bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
       // Answered by our own hook, with the gateway's error body.
       return503OnClosing: false,

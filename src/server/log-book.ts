@@ -29,6 +29,7 @@ export const LOG_LEVELS: Readonly<Record<string, number>> = {
 
 /** fastify's per-request lines: the request log is in the access log, not in the book. */
 const REQUEST_LINES = new Set(['incoming request', 'request completed']);
+const REQUEST_LINE_ENDS = [...REQUEST_LINES].map((msg) => `"msg":"${msg}"}\n`);
 
 /**
  * The gateway's recent log lines, kept in memory for `wasmtube logs` and the dashboard: a pino
@@ -46,6 +47,8 @@ export class LogBook extends EventEmitter<LogBookEvents> {
 
   /** pino's destination interface. */
   write(line: string): boolean {
+    // pino writes `msg` last: skip the per-request lines without parsing them.
+    if (REQUEST_LINE_ENDS.some((end) => line.endsWith(end))) return true;
     let entry: LogEntry;
     try {
       entry = JSON.parse(line) as LogEntry;
