@@ -93,28 +93,19 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   }
 
   /**
-   * Gives the thread a call. Calls given together leave together in one message: one message
-   * (and the wake-up it costs) is about as dear as several. To an idle thread the call leaves at
-   * the next microtask. To a thread with calls in flight it leaves after the I/O of this turn of
-   * the event loop: HTTP requests read in the same turn each run in their own callback, and
-   * their calls then share one message instead of one each; the thread has work meanwhile.
+   * Gives the thread a call. Calls given in the same tick leave together in one message (at the
+   * next microtask): one message costs about as much to post as several.
    */
   post(call: C, task: ThreadTask, transfer: ArrayBuffer[]): void {
     const slot = this.#free.pop()!;
     this.slots.queue(slot);
     call.attach(this, slot);
-    const busy = this.#calls.size > 0;
-    if (!busy) this.#port.ref();
+    if (this.#calls.size === 0) this.#port.ref();
     this.#calls.set(slot, call);
-    if (this.#outbox.length === 0) {
-      if (busy) setImmediate(this.#flushLater);
-      else queueMicrotask(this.#flushLater);
-    }
+    if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
     this.#outbox.push({ slot, task });
     this.#outboxTransfers.push(transfer);
   }
-
-  readonly #flushLater = (): void => this.#flush();
 
   #flush(): void {
     if (this.#closed || this.#outbox.length === 0) return;
