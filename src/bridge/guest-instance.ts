@@ -2,7 +2,6 @@ import {
   ExportNotFoundError,
   ExportSignatureError,
   InvalidArgumentError,
-  GuestExitError,
   GuestTrapError,
   MemoryLimitError,
   MemoryNotExportedError,
@@ -12,16 +11,11 @@ import {
 import { assemblyScriptAbort, importsAssemblyScriptAbort } from './assemblyscript-abort.js';
 import type { CompiledModule } from './compiled-module.js';
 import { hasAllocator } from './conventions.js';
-import {
-  checkAgainstImports,
-  HostCallFailure,
-  hostFunctionError,
-  hostImports,
-  type HostSignatures,
-} from './host-functions.js';
+import { checkAgainstImports, hostImports, type HostSignatures } from './host-functions.js';
 import type { GuestAccess } from './guest-access.js';
 import { GuestMemory } from './guest-memory.js';
 import { InstanceSnapshot } from './instance-snapshot.js';
+import { trapError } from './trap-error.js';
 import {
   createWasi,
   GuestExit,
@@ -305,7 +299,13 @@ export class GuestInstance implements GuestAccess {
     try {
       exitCode = wasi.start(instance);
     } catch (error) {
-      throw trapError('_start', error, 0, 0, this.compiled.maxPages);
+      throw trapError(error, {
+        name: '_start',
+        guest: 'module',
+        pagesBefore: 0,
+        pagesAtTrap: 0,
+        maxPages: this.compiled.maxPages,
+      });
     }
     return { exitCode, ...wasi.takeOutput() };
   }
@@ -384,7 +384,14 @@ export class GuestInstance implements GuestAccess {
       const restore = this.#snapshot !== undefined && !(error instanceof GuestExit);
       if (restore) this.#callFailed = true;
       else this.reset();
-      throw trapError(name, error, pagesBefore, pagesAtTrap, this.compiled.maxPages, restore);
+      throw trapError(error, {
+        name,
+        guest: 'module',
+        pagesBefore,
+        pagesAtTrap,
+        maxPages: this.compiled.maxPages,
+        restored: restore,
+      });
     }
   }
 
@@ -402,40 +409,6 @@ function exportedFunctions(instance: WebAssembly.Instance): string[] {
 
 function sameTypes(a: readonly ValueType[], b: readonly ValueType[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
-}
-
-function trapError(
-  name: string,
-  error: unknown,
-  pagesBefore: number,
-  pagesAtTrap: number,
-  maxPages: number | undefined,
-  restored = false,
-): WasmtubeError {
-  const reason = error instanceof Error ? error.message : String(error);
-  const what = restored ? 'restored to its ready state' : 'reset';
-  if (error instanceof HostCallFailure) return hostFunctionError(name, error);
-  if (error instanceof GuestExit) {
-    return new GuestExitError(
-      `"${name}" ended the guest with proc_exit(${error.exitCode}). Its instance was reset, so ` +
-        `its state starts over.`,
-      { cause: error, details: { name, exitCode: error.exitCode } },
-    );
-  }
-  // A guest cannot tell us why it trapped. When memory grew during the call to at least half the
-  // cap, an allocation failing at the cap is by far the likeliest cause (Rust aborts on OOM).
-  if (maxPages !== undefined && pagesAtTrap > pagesBefore && pagesAtTrap * 2 >= maxPages) {
-    return new MemoryLimitError(
-      `"${name}" trapped (${reason}) after growing its memory to ${pagesAtTrap} of ${maxPages} ` +
-        `allowed pages: it most likely ran out of memory. Raise maxMemoryMb if the guest needs ` +
-        `more. Its instance was ${what}.`,
-      { cause: error, details: { name, pages: pagesAtTrap, maxPages } },
-    );
-  }
-  return new GuestTrapError(
-    `"${name}" trapped: ${reason}. The guest's instance was ${what}, so its state starts over.`,
-    { cause: error, details: { name, reason } },
-  );
 }
 
 function instantiateError(

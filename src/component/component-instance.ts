@@ -8,15 +8,13 @@ import {
   ExportNotFoundError,
   ExportSignatureError,
   GuestErrorError,
-  GuestExitError,
-  GuestTrapError,
-  MemoryLimitError,
   WasmInstantiateError,
   type WasmtubeError,
 } from '../errors.js';
 import type { GuestHost } from '../bridge/guest-instance.js';
-import { HostCallFailure, hostFunctionError } from '../bridge/host-functions.js';
-import { GuestExit, type CapturedOutput, type WasiOptions } from '../bridge/wasi.js';
+import { HostCallFailure } from '../bridge/host-functions.js';
+import { trapError } from '../bridge/trap-error.js';
+import type { CapturedOutput, WasiOptions } from '../bridge/wasi.js';
 import type { ComponentCode } from './component-code.js';
 import { createPreview2, type Preview2 } from './wasi-preview2.js';
 import {
@@ -224,7 +222,13 @@ export class ComponentInstance {
       }
       const pagesAtTrap = this.#pages();
       this.reset();
-      throw trapError(name, error, pagesBefore, pagesAtTrap, this.#options.maxPages);
+      throw trapError(error, {
+        name,
+        guest: 'component',
+        pagesBefore,
+        pagesAtTrap,
+        maxPages: this.#options.maxPages,
+      });
     }
     if (fn.result?.kind === 'result') {
       return fn.result.ok
@@ -290,36 +294,5 @@ function isComponentError(error: unknown): error is { payload: unknown } {
     error !== null &&
     (error as Error).name === 'ComponentError' &&
     'payload' in error
-  );
-}
-
-function trapError(
-  name: string,
-  error: unknown,
-  pagesBefore: number,
-  pagesAtTrap: number,
-  maxPages: number | undefined,
-): WasmtubeError {
-  if (error instanceof HostCallFailure) return hostFunctionError(name, error);
-  if (error instanceof GuestExit) {
-    return new GuestExitError(
-      `"${name}" ended the component with wasi:cli/exit (${error.exitCode}). Its instance was ` +
-        `replaced, so its state starts over.`,
-      { cause: error, details: { name, exitCode: error.exitCode } },
-    );
-  }
-  const reason = error instanceof Error ? error.message : String(error);
-  if (maxPages !== undefined && pagesAtTrap > pagesBefore && pagesAtTrap * 2 >= maxPages) {
-    return new MemoryLimitError(
-      `"${name}" trapped (${reason}) after growing its memory to ${pagesAtTrap} of ${maxPages} ` +
-        `allowed pages: it most likely ran out of memory. Raise maxMemoryMb if it needs more. ` +
-        `Its instance was replaced.`,
-      { cause: error, details: { name, pages: pagesAtTrap, maxPages } },
-    );
-  }
-  return new GuestTrapError(
-    `"${name}" trapped: ${reason}. A trapped component cannot be entered again: its instance ` +
-      `was replaced, so its state starts over.`,
-    { cause: error, details: { name, reason } },
   );
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { cancelOnClientClose } from './client-close.js';
 import { ExportNotFoundError, type WasmtubeError } from '../errors.js';
 import type { ImageInput } from '../types.js';
 import type { GatewayLattice } from './gateway-lattice.js';
@@ -59,13 +60,7 @@ async function callFunction(
     metrics.window.noteError(name, fn.slice(0, 64), error.code, error.message.slice(0, 300));
     throw error;
   }
-  // A client that goes away cancels its call (a running one's thread is replaced).
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished)
-      controller.abort(new Error('the client closed the connection'));
-  };
-  reply.raw.once('close', onClose);
+  const clientGone = cancelOnClientClose(reply);
   try {
     const { input, returns, likeInput } = toCall({
       body: request.body,
@@ -88,12 +83,12 @@ async function callFunction(
         ? {
             ...(await worker.callFunctionWithInfo(fn, input, {
               returns,
-              signal: controller.signal,
+              signal: clientGone.signal,
             })),
             format: returns,
           }
         : await callLikeInput(worker, fn, input as ImageInput, likeInput, {
-            signal: controller.signal,
+            signal: clientGone.signal,
             maxImagePixels: current.settings.maxImagePixels,
           });
     const version = current.versionOf(info.version);
@@ -121,6 +116,6 @@ async function callFunction(
     metrics.window.noteError(name, fn, code, (answer as Error).message ?? String(answer));
     throw answer;
   } finally {
-    reply.raw.off('close', onClose);
+    clientGone.release();
   }
 }

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { cancelOnClientClose } from './client-close.js';
 import { checkModuleName } from './safe-path.js';
 import type { GatewayLattice } from './gateway-lattice.js';
 import { forHttp } from './http-advice.js';
@@ -25,16 +26,11 @@ export async function answerFromLattice(
     accept: request.headers.accept,
     query: request.query ?? {},
   });
-  const controller = new AbortController();
-  const onClose = () => {
-    if (!reply.raw.writableFinished)
-      controller.abort(new Error('the client closed the connection'));
-  };
-  reply.raw.once('close', onClose);
+  const clientGone = cancelOnClientClose(reply);
   try {
     const served = await lattice.callFunction(module, fn, input, {
       returns,
-      signal: controller.signal,
+      signal: clientGone.signal,
     });
     reply
       .header('x-wasmtube-module', module)
@@ -47,6 +43,6 @@ export async function answerFromLattice(
     // The remote host's library wording, in HTTP terms.
     throw forHttp(error);
   } finally {
-    reply.raw.off('close', onClose);
+    clientGone.release();
   }
 }
