@@ -15,7 +15,10 @@ import { runLatticeServe, type HostFlags } from './serve-lattice.js';
 interface ServeFlags extends HostFlags {
   host: string;
   port: number;
-  threads: number;
+  threads?: number;
+  minThreads?: number;
+  maxThreads?: number;
+  idleTimeoutMs?: number;
   timeoutMs: number;
   queueTimeoutMs: number;
   maxQueue: number;
@@ -47,7 +50,26 @@ export function serveCommand(): Command {
     )
     .option('--host <host>', 'address to bind (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: a free one)', port, 3000)
-    .option('--threads <n>', 'threads per module', positiveInteger, d.threads)
+    .option(
+      '--threads <n>',
+      'a fixed pool of threads per module (instead of min/max)',
+      positiveInteger,
+    )
+    .option(
+      '--min-threads <n>',
+      `threads per module at rest, 0 to scale to zero (default: ${d.minThreads})`,
+      nonNegativeInteger,
+    )
+    .option(
+      '--max-threads <n>',
+      `threads per module under load (default: ${d.maxThreads})`,
+      positiveInteger,
+    )
+    .option(
+      '--idle-timeout-ms <ms>',
+      `a thread above --min-threads idle this long exits (default: ${d.idleTimeoutMs})`,
+      positiveInteger,
+    )
     .option(
       '--timeout-ms <ms>',
       'running time allowed per call (0: none)',
@@ -146,7 +168,11 @@ async function serveUntilSignal(
     watch: flags.watch,
     drainTimeoutMs: flags.shutdownTimeoutMs,
     defaults: {
-      threads: flags.threads,
+      // Only the flags given: the gateway's defaults fill the rest (threads replaces min/max).
+      ...(flags.threads !== undefined && { threads: flags.threads }),
+      ...(flags.minThreads !== undefined && { minThreads: flags.minThreads }),
+      ...(flags.maxThreads !== undefined && { maxThreads: flags.maxThreads }),
+      ...(flags.idleTimeoutMs !== undefined && { idleTimeoutMs: flags.idleTimeoutMs }),
       timeoutMs: flags.timeoutMs,
       queueTimeoutMs: flags.queueTimeoutMs,
       maxQueue: flags.maxQueue,

@@ -45,7 +45,11 @@ export interface ListenOptions {
 
 /** Settings of modules without a sidecar. */
 export const DEFAULT_MODULE_SETTINGS: Readonly<ModuleSettings> = {
-  threads: 2,
+  // Scales with load: one thread at rest (a first call never waits for a thread to boot, and
+  // a deploy's probe runs), two under load, back to one after 30 s idle.
+  minThreads: 1,
+  maxThreads: 2,
+  idleTimeoutMs: 30_000,
   timeoutMs: 30_000,
   maxQueue: 64,
   maxMemoryMb: 256,

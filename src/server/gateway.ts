@@ -25,7 +25,7 @@ import { LogBook } from './log-book.js';
 import { MAX_PARAM_LENGTH } from './http-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { ModuleRegistry } from './module-registry.js';
-import { checkSettings, type ModuleSettings } from './sidecar.js';
+import { checkSettings, overrideSettings, type ModuleSettings } from './sidecar.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -95,10 +95,10 @@ export class Gateway {
     }
     let defaults: ModuleSettings;
     try {
-      defaults = {
-        ...DEFAULT_MODULE_SETTINGS,
-        ...checkSettings(options.defaults ?? {}, 'options.defaults'),
-      };
+      defaults = overrideSettings(
+        DEFAULT_MODULE_SETTINGS,
+        checkSettings(options.defaults ?? {}, 'options.defaults'),
+      );
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message, { cause: error });
     }

@@ -70,11 +70,19 @@ export class Dispatcher {
   pump(): void {
     while (this.#queue.length > 0) {
       const link = this.#leastLoaded();
-      if (!link) return;
+      if (!link) break;
       const call = this.#queue.shift()!;
       const { task, transfer } = toTask(call);
       link.post(call, task, transfer);
     }
+    if (this.#table.size < Math.min(this.#width.width, this.#table.threads)) this.#grow();
+  }
+
+  /** Grows the pool by the calls that wait, here or pipelined behind another call on a thread. */
+  #grow(): void {
+    let waiting = this.#queue.length;
+    for (const link of this.#table.active()) waiting += Math.max(0, link.load - 1);
+    if (waiting > 0) this.#table.grow(waiting);
   }
 
   /**

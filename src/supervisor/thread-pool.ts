@@ -36,9 +36,15 @@ export interface ThreadPoolEvents {
 export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
   /** The module version this pool's threads serve, and new threads start with. */
   version: number;
-  readonly threads: number;
   readonly #data: ThreadData;
-  readonly #piscina: Piscina;
+  readonly #startTimeoutMs: number;
+  readonly #resourceLimits: ResourceLimits | undefined;
+  /**
+   * One piscina of one thread per thread: piscina replaces a thread that dies, and the pool
+   * grows and shrinks by whole piscinas (piscina's own scaling follows its task queue, which
+   * calls do not use).
+   */
+  readonly #piscinas = new Set<Piscina>();
   readonly #tracked = new WeakSet<NodeWorker>();
   readonly #ready = new Set<number>();
   /** Threads being terminated, until their exit. */
@@ -51,31 +57,60 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     super();
     this.version = options.data.version;
     this.#data = options.data;
-    this.threads = options.threads;
-    this.#piscina = new Piscina({
+    this.#startTimeoutMs = options.startTimeoutMs;
+    this.#resourceLimits = options.resourceLimits;
+    for (let i = 0; i < options.threads; i++) this.grow();
+  }
+
+  /** Threads this pool keeps alive (it replaces one that dies). */
+  get threads(): number {
+    return this.#piscinas.size;
+  }
+
+  /** Starts one more thread, kept alive like the others until {@link shrink}. */
+  grow(): void {
+    if (this.#destroyed) return;
+    const piscina = new Piscina({
       filename: THREAD_ENTRY,
-      minThreads: options.threads,
-      maxThreads: options.threads,
+      minThreads: 1,
+      maxThreads: 1,
       idleTimeout: Infinity,
       // Not 'sync': a thread blocked in Atomics.wait while an uncaught error is being raised in it
       // never exits, not even on terminate() (seen on Node 20), which leaks the thread and keeps
       // the process alive. Idle threads also run their event loop, so host code's timers fire.
       atomics: 'disabled',
-      workerData: options.data,
-      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+      workerData: this.#data,
+      ...(this.#resourceLimits ? { resourceLimits: this.#resourceLimits } : {}),
     });
-    this.#piscina.on('message', (message: unknown) => this.#onStatus(message));
-    this.#piscina.on('workerCreate', () => this.trackThreads());
+    this.#piscinas.add(piscina);
+    piscina.on('message', (message: unknown) => this.#onStatus(message));
+    piscina.on('workerCreate', () => this.trackThreads());
     // A thread's uncaught error with no call on it; its exit follows and is handled there.
-    this.#piscina.on('error', (error: unknown) => this.emit('thread-error', error));
+    piscina.on('error', (error: unknown) => this.emit('thread-error', error));
     this.trackThreads();
+  }
+
+  /** Ends `threadId` for good (the pool shrinks by one): its exit is reported as usual. */
+  shrink(threadId: number): void {
+    for (const piscina of this.#piscinas) {
+      if (!piscina.threads.some((t) => t.threadId === threadId)) continue;
+      this.#piscinas.delete(piscina);
+      this.#terminating.add(threadId);
+      void piscina.destroy();
+      return;
+    }
+  }
+
+  /** Every thread of every piscina. */
+  #all(): NodeWorker[] {
+    return [...this.#piscinas].flatMap((piscina) => piscina.threads);
   }
 
   /**
    * Resolves once `needed` threads (default: all) have instantiated the module; rejects on the
    * first failure.
    */
-  whenReady(startTimeoutMs: number, needed = this.threads): Promise<void> {
+  whenReady(startTimeoutMs = this.#startTimeoutMs, needed = this.threads): Promise<void> {
     this.#needed = needed;
     if (this.#ready.size >= needed) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -109,7 +144,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
 
   /** Threads currently alive (starting or serving). */
   get threadsAlive(): number {
-    return this.#piscina.threads.length;
+    return this.#all().length;
   }
 
   /** Threads that finished instantiating and have not exited. */
@@ -123,7 +158,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
    */
   terminate(threadId: number): void {
     if (this.#terminating.has(threadId)) return;
-    const thread = this.#piscina.threads.find((t) => t.threadId === threadId);
+    const thread = this.#all().find((t) => t.threadId === threadId);
     if (!thread) return;
     this.#terminating.add(threadId);
     void thread.terminate();
@@ -131,7 +166,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
 
   /** Picks up threads piscina created since the last look, to learn their exit codes. */
   trackThreads(): void {
-    for (const thread of this.#piscina.threads) {
+    for (const thread of this.#all()) {
       if (this.#tracked.has(thread)) continue;
       this.#tracked.add(thread);
       const { threadId } = thread;
@@ -150,7 +185,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     this.#startup?.reject(
       new StartTimeoutError('The pool was stopped before its threads were ready.'),
     );
-    await this.#piscina.destroy();
+    await Promise.all([...this.#piscinas].map((piscina) => piscina.destroy()));
   }
 
   #onStatus(message: unknown): void {

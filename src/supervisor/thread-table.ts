@@ -4,7 +4,7 @@ import { SlotState } from '../protocol/call-slots.js';
 import type { PendingCall } from './pending-call.js';
 import { ThreadLink } from './thread-link.js';
 import { ThreadPool } from './thread-pool.js';
-import type { RestartReason } from './worker-types.js';
+import type { RestartReason, ThreadStatus } from './worker-types.js';
 
 /** What the table tells its worker. */
 export interface ThreadTableHooks {
@@ -30,6 +30,16 @@ export interface ThreadExit {
   planned: RestartReason | undefined;
   link: ThreadLink<PendingCall> | undefined;
   lost: { call: PendingCall; state: SlotState }[];
+  /** The pool shrank: the thread sat idle past `idleTimeoutMs` and is not replaced. */
+  scaledDown: boolean;
+}
+
+/** How many threads a table keeps: from `min` (at rest) to `max` (under load). */
+export interface ThreadScale {
+  min: number;
+  max: number;
+  /** A thread above `min` idle this long exits. */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -38,9 +48,16 @@ export interface ThreadExit {
  * and which of the threads are the serving ones (the rest are warm spares).
  */
 export class ThreadTable {
-  /** Serving threads; more are spares. */
+  /** The most threads that serve at once (maxThreads); more are spares. */
   readonly threads: number;
+  readonly scale: ThreadScale;
   readonly #spares: number;
+  /** Threads serving now, from `scale.min` to `scale.max`. */
+  #size: number;
+  /** When each thread last answered a call (or opened its channel). */
+  readonly #lastActive = new WeakMap<ThreadLink<PendingCall>, number>();
+  /** Threads ended because they sat idle. */
+  readonly #scaledDown = new Set<number>();
   readonly #startTimeoutMs: number;
   readonly #resourceLimits: ResourceLimits | undefined;
   readonly #hooks: ThreadTableHooks;
@@ -49,17 +66,21 @@ export class ThreadTable {
   /** Threads terminated on purpose, so their exits are not crashes. */
   readonly #planned = new Map<number, RestartReason>();
   #pool: ThreadPool | undefined;
+  /** Looks for idle threads to end while the pool is above its minimum. */
+  #shrinkTimer: NodeJS.Timeout | undefined;
 
   constructor(
     options: {
-      threads: number;
+      scale: ThreadScale;
       spares: number;
       startTimeoutMs: number;
       resourceLimits: ResourceLimits | undefined;
     },
     hooks: ThreadTableHooks,
   ) {
-    this.threads = options.threads;
+    this.scale = options.scale;
+    this.threads = options.scale.max;
+    this.#size = options.scale.min;
     this.#spares = options.spares;
     this.#startTimeoutMs = options.startTimeoutMs;
     this.#resourceLimits = options.resourceLimits;
@@ -81,14 +102,80 @@ export class ThreadTable {
     return [...this.#links.values()].filter((link) => link.pool === pool);
   }
 
-  /** The serving pool's threads that take calls: the first `threads` to start; the rest are spares. */
+  /** Threads serving now (between minThreads and maxThreads). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The serving pool's threads that take calls: the first `size` to start; the rest are spares. */
   *active(): Generator<ThreadLink<PendingCall>> {
     let active = 0;
     for (const link of this.#links.values()) {
       if (link.pool !== this.#pool || !link.serving) continue;
-      if (active++ >= this.threads) return;
+      if (active++ >= this.#size) return;
       yield link;
     }
+  }
+
+  /**
+   * Grows the serving pool toward `scale.max` while calls wait: one more thread per waiting
+   * call beyond those already starting. A warm spare takes calls at once.
+   */
+  grow(waiting: number): void {
+    const pool = this.#pool;
+    if (!pool || waiting === 0) return;
+    const starting = Math.max(0, pool.threads - this.linksOf(pool).length);
+    let wanted = Math.min(this.scale.max, this.#size + Math.max(0, waiting - starting));
+    if (this.#size === 0) wanted = Math.max(wanted, 1);
+    if (wanted <= this.#size) return;
+    this.#size = wanted;
+    // A spare that just became a serving thread has not idled, however long it waited.
+    const now = performance.now();
+    for (const link of this.linksOf(pool)) this.#lastActive.set(link, now);
+    while (pool.threads < this.#target()) pool.grow();
+    this.#shrinkTimer ??= setInterval(
+      () => this.shrinkIdle(performance.now()),
+      Math.min(1000, Math.max(10, this.scale.idleTimeoutMs / 4)),
+    ).unref();
+  }
+
+  /** Ends serving threads above `scale.min` (and then spares) idle for `idleTimeoutMs`. */
+  shrinkIdle(now: number): void {
+    const pool = this.#pool;
+    if (!pool || pool.threads <= this.#target(this.scale.min)) {
+      clearInterval(this.#shrinkTimer);
+      this.#shrinkTimer = undefined;
+      return;
+    }
+    for (const link of this.linksOf(pool)) {
+      if (this.#size <= this.scale.min && pool.threads <= this.#target()) return;
+      if (link.load > 0 || now - (this.#lastActive.get(link) ?? now) < this.scale.idleTimeoutMs) {
+        continue;
+      }
+      if (this.#size > this.scale.min) this.#size--;
+      if (pool.threads <= this.#target()) continue;
+      this.#scaledDown.add(link.threadId);
+      link.serving = false; // no call goes to it while it exits
+      pool.shrink(link.threadId);
+    }
+  }
+
+  /** Threads of `pool` (the serving one; undefined once stopped) for the worker's stats. */
+  status(pool: ThreadPool | undefined): ThreadStatus {
+    const size = this.#size;
+    return {
+      target: size,
+      min: this.scale.min,
+      max: this.scale.max,
+      alive: Math.min(pool?.threadsAlive ?? 0, size),
+      ready: Math.min(pool?.threadsReady ?? 0, size),
+      spare: Math.max(0, (pool?.threadsReady ?? 0) - size),
+    };
+  }
+
+  /** Threads the pool keeps for `size` serving: plus the spares, none when none serve. */
+  #target(size = this.#size): number {
+    return size === 0 ? 0 : size + this.#spares;
   }
 
   /** The link's thread has been running its current call for more than `ms`. */
@@ -108,7 +195,7 @@ export class ThreadTable {
   async start(data: ThreadData): Promise<ThreadPool> {
     const pool = new ThreadPool({
       data,
-      threads: this.threads + this.#spares,
+      threads: this.#target(),
       startTimeoutMs: this.#startTimeoutMs,
       resourceLimits: this.#resourceLimits,
     });
@@ -120,16 +207,20 @@ export class ThreadTable {
         version,
         port,
         slots,
-        (call, response) => this.#hooks.onResponse(call, response, link),
+        (call, response) => {
+          this.#lastActive.set(link, performance.now());
+          this.#hooks.onResponse(call, response, link);
+        },
         (call, error) => this.#hooks.onUnsendable(call, error),
       );
       this.#links.set(threadId, link);
+      this.#lastActive.set(link, performance.now());
       this.#hooks.onLink(link);
     });
     pool.on('host-channel', (port, buffer) => this.#hooks.onHostChannel(port, buffer));
     pool.on('thread-error', () => undefined); // its exit is reported and handled as a crash
     try {
-      await pool.whenReady(this.#startTimeoutMs, this.threads);
+      await pool.whenReady(this.#startTimeoutMs, this.#size);
     } catch (error) {
       await pool.destroy();
       throw error;
@@ -170,6 +261,7 @@ export class ThreadTable {
    * pool: `lost` are the calls the threads still had, `ended` resolves once the threads are gone.
    */
   closeAll(): { lost: PendingCall[]; ended: Promise<void> } {
+    clearInterval(this.#shrinkTimer);
     const pools = [this.#pool, ...this.#retiring].filter((pool) => pool !== undefined);
     this.#retiring.clear();
     const lost = pools.flatMap((pool) => this.#close(pool));
@@ -188,6 +280,7 @@ export class ThreadTable {
   }
 
   #onExit(pool: ThreadPool, threadId: number, exitCode: number): void {
+    const scaledDown = this.#scaledDown.delete(threadId);
     const planned = this.#planned.get(threadId);
     this.#planned.delete(threadId);
     const link = this.#links.get(threadId);
@@ -196,6 +289,6 @@ export class ThreadTable {
     const lost = link
       ? link.close().map((call) => ({ call, state: link.slots.state(call.slot) }))
       : [];
-    this.#hooks.onExit({ pool, threadId, exitCode, planned, link, lost });
+    this.#hooks.onExit({ pool, threadId, exitCode, planned, link, lost, scaledDown });
   }
 }

@@ -1,0 +1,97 @@
+// Pools that scale with load (issue 18).
+// - idle-rss: a gateway serving 50 copies of the test guest with minThreads 0, in a fresh child
+//   process (scaling-child.mjs): its RSS once every module has deployed and the process settled.
+// - cold-call: a Worker with minThreads 0 and idleTimeoutMs 20; each sample waits until the pool
+//   is at zero threads, then times one echo call (the thread boots and instantiates on demand).
+// - grow: a Worker with minThreads 1, maxThreads 4; 200 calls of ~5 ms each are submitted at once;
+//   time from the submit until all 4 threads are ready and serving.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Worker } from '../../dist/index.js';
+import { FIXTURE, sleep, summarize, waitFor } from '../lib.mjs';
+
+export const title = 'Scaling with load: idle RSS, scale-to-zero wake-up, growth';
+
+const CHILD = fileURLToPath(new URL('./scaling-child.mjs', import.meta.url));
+const MODULES = 50;
+const MAX_THREADS = 4;
+
+export default async function scaling(ctx) {
+  if (ctx.want('idle-rss')) {
+    const out = execFileSync(process.execPath, ['--expose-gc', CHILD, String(MODULES)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const { rss, threads } = JSON.parse(out.trim().split('\n').pop());
+    ctx.add(
+      'idle-rss',
+      `gateway, ${MODULES} idle modules, minThreads 0 (goal ≤ 150 MB)`,
+      { value: rss },
+      'MiB',
+      `${threads} threads alive at rest`,
+    );
+  }
+  if (ctx.want('cold-call')) {
+    const worker = await Worker.start({
+      wasmFile: FIXTURE,
+      minThreads: 0,
+      maxThreads: 1,
+      idleTimeoutMs: 20,
+      watch: false,
+    });
+    try {
+      const samples = [];
+      const count = ctx.quick ? 10 : 40;
+      for (let i = 0; i < count; i++) {
+        await waitFor(() => worker.stats().threads.alive === 0, 'the pool at zero threads');
+        await sleep(5);
+        const started = performance.now();
+        await worker.callFunction('echo', { data: i });
+        samples.push(performance.now() - started);
+      }
+      ctx.add(
+        'cold-call',
+        'call to a Worker scaled to zero, p50 (goal ≤ 30 ms)',
+        summarize(samples),
+        'ms',
+        'boots a thread, instantiates the compiled module, runs echo',
+      );
+    } finally {
+      await worker.stop();
+    }
+  }
+  if (ctx.want('grow')) {
+    const samples = [];
+    const reps = ctx.quick ? 3 : 10;
+    for (let r = 0; r < reps; r++) {
+      const worker = await Worker.start({
+        wasmFile: FIXTURE,
+        minThreads: 1,
+        maxThreads: MAX_THREADS,
+        idleTimeoutMs: 60_000,
+        watch: false,
+      });
+      try {
+        await sleep(200); // the warm spare finished starting
+        const work = { data: { rounds: 3_000_000 } }; // ~5 ms each
+        const started = performance.now();
+        const calls = Array.from({ length: 200 }, () => worker.callFunction('work', work));
+        await waitFor(() => worker.stats().threads.ready === MAX_THREADS, 'grown to maxThreads', {
+          everyMs: 1,
+        });
+        samples.push(performance.now() - started);
+        await Promise.all(calls);
+      } finally {
+        await worker.stop();
+      }
+    }
+    ctx.add(
+      'grow',
+      `threads 1 → maxThreads ${MAX_THREADS} under load, p50 (goal ≤ 100 ms)`,
+      summarize(samples),
+      'ms',
+      '200 calls of ~5 ms submitted at once; until every thread is ready',
+    );
+  }
+  return ctx.rows;
+}
