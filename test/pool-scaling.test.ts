@@ -73,7 +73,7 @@ describe('Worker pools that scale with load', () => {
     await eventually(() => threadsOf(worker).alive === 0, 'scaled to zero after the timeout');
   });
 
-  it('a crash in a scaled pool is replaced and later calls are served', async () => {
+  it('a crash in a scaled pool is replaced and later calls are served; no other thread ends', async () => {
     const worker = await startWorker({
       wasmFile: fixture('needs_import'),
       importsModule: fileURLToPath(new URL('./fixtures/hosts/crashy-imports.mjs', import.meta.url)),
@@ -82,11 +82,36 @@ describe('Worker pools that scale with load', () => {
       maxThreads: 2,
       idleTimeoutMs: 200,
     });
-    const restart = nextEvent<{ reason: string }>(worker, 'restart');
+    const exits: { threadId: number; exitCode: number; expected: boolean }[] = [];
+    worker.on('exit', (exit) => exits.push(exit));
+    const restart = nextEvent<{ reason: string; threadId: number }>(worker, 'restart');
     await rejectsWithCode(worker.callFunction('echo', { data: 'exit' }), 'ERR_WORKER_EXITED');
-    expect(await restart).toMatchObject({ reason: 'crash' });
+    const crashed = await restart;
+    expect(crashed).toMatchObject({ reason: 'crash' });
     await eventually(() => threadsOf(worker).ready === 1, 'the thread replaced');
-    expect(await worker.callFunction('echo', { data: 'after' })).toBe('after');
+    // crashy-imports reads the payload's length: 6 bytes exit, 7 bytes throw. "after" (7 bytes
+    // as JSON) made the innocent call of this test crash its own thread (exit code 1).
+    const innocent = 'served after the crash';
+    expect(JSON.stringify(innocent).length).toBeGreaterThan(7);
+    for (let i = 0; i < 5; i++)
+      expect(await worker.callFunction('echo', { data: innocent })).toBe(innocent);
+    // The pool scales back to its minimum meanwhile: only planned exits beside the crash.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(exits.filter((e) => !e.expected)).toEqual([
+      { threadId: crashed.threadId, exitCode: 3, expected: false },
+    ]);
+  });
+
+  it('the crashy host ends the thread of a 7-byte payload (why innocent calls must not send one)', async () => {
+    const worker = await startWorker({
+      wasmFile: fixture('needs_import'),
+      importsModule: fileURLToPath(new URL('./fixtures/hosts/crashy-imports.mjs', import.meta.url)),
+      threads: 1,
+    });
+    const exit = nextEvent<{ exitCode: number; expected: boolean }>(worker, 'exit');
+    // Whether its reply leaves before the thread dies is a race; the thread's end is not.
+    await worker.callFunction('echo', { data: 'after' }).catch(() => undefined);
+    expect(await exit).toMatchObject({ exitCode: 1, expected: false });
   });
 
   it('reloads a module scaled to zero: the next call is served by the new version', async () => {

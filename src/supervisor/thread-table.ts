@@ -58,6 +58,11 @@ export class ThreadTable {
   readonly #lastActive = new WeakMap<ThreadLink<PendingCall>, number>();
   /** Threads ended because they sat idle. */
   readonly #scaledDown = new Set<number>();
+  /**
+   * Links of threads being ended for scaling: out of dispatch for good (a version catch-up that
+   * sets `serving` again must not bring them back), until their exit closes them.
+   */
+  readonly #ending = new WeakSet<ThreadLink<PendingCall>>();
   readonly #startTimeoutMs: number;
   readonly #resourceLimits: ResourceLimits | undefined;
   readonly #hooks: ThreadTableHooks;
@@ -111,7 +116,7 @@ export class ThreadTable {
   *active(): Generator<ThreadLink<PendingCall>> {
     let active = 0;
     for (const link of this.#links.values()) {
-      if (link.pool !== this.#pool || !link.serving) continue;
+      if (link.pool !== this.#pool || !link.serving || this.#ending.has(link)) continue;
       if (active++ >= this.#size) return;
       yield link;
     }
@@ -139,7 +144,11 @@ export class ThreadTable {
     ).unref();
   }
 
-  /** Ends serving threads above `scale.min` (and then spares) idle for `idleTimeoutMs`. */
+  /**
+   * Ends serving threads above `scale.min` (and then spares) idle for `idleTimeoutMs`. A thread
+   * is ended only with no call on it, and is taken out of dispatch in the same turn, so no call
+   * can reach it afterwards (checked and ended synchronously: nothing is posted in between).
+   */
   shrinkIdle(now: number): void {
     const pool = this.#pool;
     if (!pool || pool.threads <= this.#target(this.scale.min)) {
@@ -149,15 +158,23 @@ export class ThreadTable {
     }
     for (const link of this.linksOf(pool)) {
       if (this.#size <= this.scale.min && pool.threads <= this.#target()) return;
+      if (this.#ending.has(link)) continue;
       if (link.load > 0 || now - (this.#lastActive.get(link) ?? now) < this.scale.idleTimeoutMs) {
         continue;
       }
       if (this.#size > this.scale.min) this.#size--;
       if (pool.threads <= this.#target()) continue;
-      this.#scaledDown.add(link.threadId);
-      link.serving = false; // no call goes to it while it exits
-      pool.shrink(link.threadId);
+      this.#end(pool, link);
     }
+  }
+
+  /** Ends an idle thread for scaling: out of dispatch first, then its piscina destroyed. */
+  #end(pool: ThreadPool, link: ThreadLink<PendingCall>): void {
+    if (link.load > 0) return; // checked again at the moment of ending
+    this.#ending.add(link);
+    link.serving = false;
+    this.#scaledDown.add(link.threadId);
+    pool.shrink(link.threadId);
   }
 
   /** Threads of `pool` (the serving one; undefined once stopped) for the worker's stats. */
