@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { MessagePort, ResourceLimits, Worker as NodeWorker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { deserializeError, StartTimeoutError, type WasmtubeError } from '../errors.js';
 import { isThreadStatus, type ThreadData } from '../protocol/messages.js';
-
-const THREAD_ENTRY = new URL('../thread/thread-main.cjs', import.meta.url).href;
+import { blankThreads } from './blank-threads.js';
+import { piscinaOfOne } from './piscina-of-one.js';
 
 /** Options of one pool generation. */
 export interface ThreadPoolOptions {
@@ -45,6 +45,11 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
    * calls do not use).
    */
   readonly #piscinas = new Set<Piscina>();
+  /**
+   * Each piscina's workerData (what a thread it starts, or a replacement, instantiates): kept
+   * per piscina, as a claimed blank thread brings its own object.
+   */
+  readonly #workerData = new Map<Piscina, Record<string, unknown>>();
   readonly #tracked = new WeakSet<NodeWorker>();
   readonly #ready = new Set<number>();
   /** Threads being terminated, until their exit. */
@@ -67,27 +72,33 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     return this.#piscinas.size;
   }
 
-  /** Starts one more thread, kept alive like the others until {@link shrink}. */
+  /**
+   * Starts one more thread, kept alive like the others until {@link shrink}: a blank thread
+   * from the process-wide reservoir told to instantiate the module (≈1 ms), or, if there is none
+   * or this pool's threads need their own `resourceLimits`, a thread booted for it (≈40 ms).
+   */
   grow(): void {
     if (this.#destroyed) return;
-    const piscina = new Piscina({
-      filename: THREAD_ENTRY,
-      minThreads: 1,
-      maxThreads: 1,
-      idleTimeout: Infinity,
-      // Not 'sync': a thread blocked in Atomics.wait while an uncaught error is being raised in it
-      // never exits, not even on terminate() (seen on Node 20), which leaks the thread and keeps
-      // the process alive. Idle threads also run their event loop, so host code's timers fire.
-      atomics: 'disabled',
-      workerData: this.#data,
-      ...(this.#resourceLimits ? { resourceLimits: this.#resourceLimits } : {}),
-    });
+    const claimed = this.#resourceLimits ? undefined : blankThreads.claim();
+    const workerData = claimed?.workerData ?? {};
+    // Replacements of a claimed thread start on the module, not blank.
+    if (claimed) delete workerData.wasmtubeBlank;
+    Object.assign(workerData, this.#data);
+    const piscina = claimed?.piscina ?? piscinaOfOne(workerData, this.#resourceLimits);
     this.#piscinas.add(piscina);
+    this.#workerData.set(piscina, workerData);
     piscina.on('message', (message: unknown) => this.#onStatus(message));
     piscina.on('workerCreate', () => this.trackThreads());
     // A thread's uncaught error with no call on it; its exit follows and is handled there.
     piscina.on('error', (error: unknown) => this.emit('thread-error', error));
     this.trackThreads();
+    if (claimed) {
+      // Its one task: the module to serve. Failing, it reported start-failed; ending it lets
+      // piscina start a replacement on the module, which fails or serves as any thread would.
+      piscina.run(this.#data).catch(() => {
+        if (this.#piscinas.has(piscina)) for (const t of piscina.threads) void t.terminate();
+      });
+    }
   }
 
   /** Ends `threadId` for good (the pool shrinks by one): its exit is reported as usual. */
@@ -95,6 +106,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     for (const piscina of this.#piscinas) {
       if (!piscina.threads.some((t) => t.threadId === threadId)) continue;
       this.#piscinas.delete(piscina);
+      this.#workerData.delete(piscina);
       this.#terminating.add(threadId);
       void piscina.destroy();
       return;
@@ -133,12 +145,14 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
 
   /**
    * The module threads started from now on instantiate, after the running ones switched to it
-   * in place. piscina hands every new thread the same workerData object, so updating it is
-   * enough; a thread already starting reports the version it started with.
+   * in place. piscina hands every new thread its piscina's workerData object, so updating those
+   * is enough; a thread already starting reports the version it started with.
    */
   setModule(compiled: ThreadData['compiled'], version: number): void {
     this.#data.compiled = compiled;
     this.#data.version = version;
+    for (const workerData of this.#workerData.values())
+      Object.assign(workerData, { compiled, version });
     this.version = version;
   }
 

@@ -4,6 +4,7 @@ import { SlotState } from '../protocol/call-slots.js';
 import type { PendingCall } from './pending-call.js';
 import { ThreadLink } from './thread-link.js';
 import { ThreadPool } from './thread-pool.js';
+import { blankThreads } from './blank-threads.js';
 import type { RestartReason, ThreadStatus } from './worker-types.js';
 
 /** What the table tells its worker. */
@@ -90,6 +91,8 @@ export class ThreadTable {
     this.#startTimeoutMs = options.startTimeoutMs;
     this.#resourceLimits = options.resourceLimits;
     this.#hooks = hooks;
+    // A pool that grows takes its new threads from the reservoir of blank threads.
+    if (this.scale.min < this.scale.max && !this.#resourceLimits) blankThreads.warm();
   }
 
   /** The pool serving now (set by {@link serveWith}). */
