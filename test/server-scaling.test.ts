@@ -81,5 +81,31 @@ describe('Gateway modules that scale with load', () => {
       createGateway({ dir: guestFolder(), defaults: { minThreads: 3, maxThreads: 1 } }),
       'ERR_INVALID_ARGUMENT',
     );
+    for (const blankThreads of [-1, 65, 1.5, 'one']) {
+      await rejectsWithCode(
+        createGateway({ dir: guestFolder(), blankThreads: blankThreads as number }),
+        'ERR_INVALID_ARGUMENT',
+      );
+    }
+  });
+
+  it('blankThreads 2 or 0: a module scaled to zero serves its cold calls either way', async () => {
+    const dir = guestFolder({
+      'guest.json': JSON.stringify({ minThreads: 0, maxThreads: 1, idleTimeoutMs: 100 }),
+    });
+    for (const blankThreads of [2, 0]) {
+      const gateway = await createGateway({ dir, logger: false, watch: false, blankThreads });
+      try {
+        await gateway.listen({ port: 0 });
+        const at = { url: gateway.url! };
+        for (let i = 0; i < 3; i++) {
+          await until(async () => (await moduleStatus(at, 'guest')).threads.alive === 0, 'zero');
+          const { status, body } = await callJson(at, 'guest', 'echo', { n: i });
+          expect({ status, body }).toEqual({ status: 200, body: { n: i } });
+        }
+      } finally {
+        await gateway.close({ timeoutMs: 1000 });
+      }
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError as FlagError, Option } from 'commander';
 import { InputFileError } from '../server/gateway-errors.js';
 import { DEFAULT_MODULE_SETTINGS } from '../server/gateway-options.js';
 import { serve } from '../server/gateway.js';
@@ -10,9 +10,18 @@ import { addLatticeFlags } from './lattice-flags.js';
 import { checkListenAddress, listenError } from './listen-check.js';
 import { prettyStream } from './pretty-log.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
+import { DEFAULT_BLANK_THREADS } from '../supervisor/blank-threads.js';
 import { runLatticeServe, type HostFlags } from './serve-lattice.js';
 
+/** Commander parser for --blank-threads: 0 to 64. */
+function blankThreadCount(value: string): number {
+  const n = nonNegativeInteger(value);
+  if (n > 64) throw new FlagError('Expected an integer from 0 to 64.');
+  return n;
+}
+
 interface ServeFlags extends HostFlags {
+  blankThreads: number;
   host: string;
   port: number;
   threads?: number;
@@ -69,6 +78,13 @@ export function serveCommand(): Command {
       '--idle-timeout-ms <ms>',
       `a thread above --min-threads idle this long exits (default: ${d.idleTimeoutMs})`,
       positiveInteger,
+    )
+    .option(
+      '--blank-threads <n>',
+      'warm blank threads (0 to 64) that modules claim as they grow: a call to a module scaled ' +
+        'to zero waits for an instance, not a thread boot (0: none)',
+      blankThreadCount,
+      DEFAULT_BLANK_THREADS,
     )
     .option(
       '--timeout-ms <ms>',
@@ -167,6 +183,7 @@ async function serveUntilSignal(
     bodyLimitBytes: flags.bodyLimitMb * 1024 * 1024,
     watch: flags.watch,
     drainTimeoutMs: flags.shutdownTimeoutMs,
+    blankThreads: flags.blankThreads,
     defaults: {
       // Only the flags given: the gateway's defaults fill the rest (threads replaces min/max).
       ...(flags.threads !== undefined && { threads: flags.threads }),

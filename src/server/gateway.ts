@@ -14,6 +14,7 @@ import {
   type GatewayOptions,
   type ListenOptions,
 } from './gateway-options.js';
+import { DEFAULT_BLANK_THREADS, setBlankThreads } from '../supervisor/blank-threads.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerDashboard } from './dashboard-route.js';
 import { EventHub } from './event-hub.js';
@@ -83,6 +84,7 @@ export class Gateway {
   /** Use {@link createGateway}. */
   static async create(options: GatewayOptions = {}): Promise<Gateway> {
     checkGatewayOptions(options);
+    setBlankThreads(options.blankThreads ?? DEFAULT_BLANK_THREADS);
     const dir = resolve(options.dir ?? '.');
     const folder = await stat(dir).catch(() => undefined);
     if (!folder?.isDirectory()) {
