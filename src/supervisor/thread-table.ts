@@ -140,11 +140,19 @@ export class ThreadTable {
     // A spare that just became a serving thread has not idled, however long it waited.
     const now = performance.now();
     for (const link of this.linksOf(pool)) this.#lastActive.set(link, now);
-    while (pool.threads < this.#target()) pool.grow();
+    // The threads that serve first; spares once those are ready, not competing with their boot.
+    while (pool.threads < this.#size) pool.grow();
+    this.#topUpSpares(pool);
     this.#shrinkTimer ??= setInterval(
       () => this.shrinkIdle(performance.now()),
       Math.min(1000, Math.max(10, this.scale.idleTimeoutMs / 4)),
     ).unref();
+  }
+
+  /** Starts the spares the pool lacks, once its serving threads are all ready. */
+  #topUpSpares(pool: ThreadPool): void {
+    if (pool !== this.#pool || pool.threadsReady < this.#size) return;
+    while (pool.threads < this.#target()) pool.grow();
   }
 
   /**
@@ -220,6 +228,7 @@ export class ThreadTable {
       resourceLimits: this.#resourceLimits,
     });
     pool.on('thread-exit', (threadId, exitCode) => this.#onExit(pool, threadId, exitCode));
+    pool.on('thread-ready', () => this.#topUpSpares(pool));
     pool.on('call-channel', (threadId, version, port, slots) => {
       const link = new ThreadLink<PendingCall>(
         pool,
