@@ -62,7 +62,8 @@ describe('scaling soak', () => {
         } catch (error) {
           const code = (error as { code?: string }).code ?? String(error);
           if (kind === 'echo') innocentFailures.push(`${burst}/${i}: ${code}`);
-          else if (!(EXPECTED[kind] ?? []).includes(code)) faultsWithOtherOutcome.push(`${kind}: ${code}`);
+          else if (!(EXPECTED[kind] ?? []).includes(code))
+            faultsWithOtherOutcome.push(`${kind}: ${code}`);
           else faults++;
         }
       });
