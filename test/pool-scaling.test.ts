@@ -129,6 +129,23 @@ describe('Worker pools that scale with load', () => {
     await eventually(() => threadsOf(worker).alive === 0, 'back to zero after the reload');
   });
 
+  it('a module scaled to zero that cannot instantiate: each call fails with its error, none hangs', async () => {
+    // needs_import without its import: no thread starts until a call, and that thread fails.
+    const worker = await startWorker({
+      wasmFile: fixture('needs_import'),
+      threads: undefined,
+      minThreads: 0,
+      maxThreads: 2,
+      idleTimeoutMs: 100,
+    });
+    for (let i = 0; i < 3; i++) {
+      const calls = [0, 1].map((n) => worker.callFunction('echo', { data: n }));
+      for (const call of calls) await rejectsWithCode(call, 'ERR_WASM_INSTANTIATE');
+    }
+    expect(worker.state).toBe('running');
+    expect(worker.stats()).toMatchObject({ restarts: 0, queued: 0, running: 0 });
+  });
+
   it('rejects bad thread bounds with ERR_INVALID_ARGUMENT', async () => {
     const start = (options: Record<string, unknown>) =>
       Worker.start({ wasmFile: WASM_TEST, ...options });

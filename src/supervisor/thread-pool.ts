@@ -22,6 +22,8 @@ export interface ThreadPoolEvents {
   /** A thread opened a channel for main-thread host functions. */
   'host-channel': [port: MessagePort, buffer: SharedArrayBuffer];
   'thread-exit': [threadId: number, exitCode: number];
+  /** A thread could not instantiate the module (its exit follows). */
+  'start-failed': [threadId: number, error: WasmtubeError];
   'thread-error': [error: unknown];
 }
 
@@ -214,7 +216,9 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
       this.emit('thread-ready', message.threadId);
       if (this.#ready.size >= this.#needed) this.#startup?.resolve();
     } else {
-      this.#startup?.reject(deserializeError(message.error));
+      const error = deserializeError(message.error);
+      this.#startup?.reject(error);
+      this.emit('start-failed', message.threadId, error);
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { MessagePort, ResourceLimits } from 'node:worker_threads';
+import type { WasmtubeError } from '../errors.js';
 import type { ThreadData, ThreadResponse } from '../protocol/messages.js';
 import { SlotState } from '../protocol/call-slots.js';
 import type { PendingCall } from './pending-call.js';
@@ -21,6 +22,8 @@ export interface ThreadTableHooks {
   onExit(exit: ThreadExit): void;
   /** A thread opened a channel for host functions that run on the main thread. */
   onHostChannel(port: MessagePort, buffer: SharedArrayBuffer): void;
+  /** A thread the pool grew by could not instantiate the module, and no thread serves. */
+  onGrowthFailed(error: WasmtubeError): void;
 }
 
 /** A thread's exit, as the table saw it. */
@@ -229,6 +232,7 @@ export class ThreadTable {
     });
     pool.on('thread-exit', (threadId, exitCode) => this.#onExit(pool, threadId, exitCode));
     pool.on('thread-ready', () => this.#topUpSpares(pool));
+    pool.on('start-failed', (threadId, error) => this.#onStartFailed(pool, threadId, error));
     pool.on('call-channel', (threadId, version, port, slots) => {
       const link = new ThreadLink<PendingCall>(
         pool,
@@ -306,6 +310,20 @@ export class ThreadTable {
       lost.push(...link.close());
     }
     return lost;
+  }
+
+  /**
+   * A thread the pool grew by could not instantiate the module (a module scaled to zero whose
+   * imports are missing, say). With no thread of the pool ready, the calls waiting have nothing
+   * to run on: they fail with its error, and the pool steps back down, so the next call tries a
+   * new thread rather than waiting for one piscina will not start again.
+   */
+  #onStartFailed(pool: ThreadPool, threadId: number, error: WasmtubeError): void {
+    if (pool !== this.#pool || pool.threadsReady > 0 || this.#size <= this.scale.min) return;
+    this.#size--;
+    this.#scaledDown.add(threadId);
+    pool.shrink(threadId);
+    this.#hooks.onGrowthFailed(error);
   }
 
   #onExit(pool: ThreadPool, threadId: number, exitCode: number): void {

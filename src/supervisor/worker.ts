@@ -122,6 +122,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         onExit: (exit) => this.#onThreadExit(exit),
         onHostChannel: (port, buffer) =>
           serveHostChannel(port, buffer, mainThreadFunctions(this.#options)),
+        onGrowthFailed: (error) => {
+          for (const call of this.#dispatch.takeAll()) this.#calls.settle(call, error);
+        },
       },
     );
     this.#dispatch = new Dispatcher(this.#table);
