@@ -61,8 +61,8 @@ export default async function scaling(ctx) {
       ctx.add(
         id,
         blank > 0
-          ? `call to a Worker scaled to zero, ${blank} blank thread (goal ≤ 30 ms p50)`
-          : 'call to a Worker scaled to zero, no blank thread (--blank-threads 0)',
+          ? `cold call to a module at zero, ${blank} blank thread (goal ≤ 30 ms p50)`
+          : 'cold call to a module at zero, no blank thread',
         summarize(samples),
         'ms',
         blank > 0
@@ -107,7 +107,7 @@ export default async function scaling(ctx) {
     setBlankThreads(DEFAULT_BLANK_THREADS);
     ctx.add(
       id,
-      `threads 1 → maxThreads ${MAX_THREADS} under load, ${blank} blank thread${blank > 1 ? 's' : ''}` +
+      `grow 1 → ${MAX_THREADS} threads under load, ${blank} blank thread${blank > 1 ? 's' : ''}` +
         (blank === DEFAULT_BLANK_THREADS ? ' (goal ≤ 100 ms p50)' : ''),
       summarize(samples),
       'ms',
