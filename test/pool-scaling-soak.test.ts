@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { fixture } from './helpers.js';
 import { seededRandom } from './seeded-random.js';
@@ -6,7 +7,7 @@ import { eventually, startWorker } from './pool-helpers.js';
 
 // A pool that scales between 0 and 3 threads with a short idleTimeoutMs, fed bursts of calls
 // separated by pauses long enough for it to shrink (often to zero), while some calls crash their
-// thread, spin past their timeout, trap or are aborted. Scaling ends threads all the time here:
+// thread, spin past their timeout, trap or are aborted, and new builds are deployed. Scaling ends threads all the time here:
 // it must never end one with a call on it, so every healthy call succeeds with its own payload.
 const SEED = 18_2026;
 const HOST_MODULE = fileURLToPath(new URL('./fixtures/hosts/chaos-host.mjs', import.meta.url));
@@ -18,7 +19,7 @@ const EXPECTED: Record<string, string[]> = {
 };
 
 describe('scaling soak', () => {
-  it('bursts and pauses among crashes, timeouts, traps and aborts: 0 innocent failures', async () => {
+  it('bursts and pauses among crashes, timeouts, traps, aborts and reloads: 0 innocent failures', async () => {
     const worker = await startWorker({
       wasmFile: fixture('chaos'),
       hostModule: HOST_MODULE,
@@ -36,6 +37,7 @@ describe('scaling soak', () => {
     let faults = 0;
     let scaledDown = 0;
     let mostThreads = 0;
+    let reloads = 0;
     worker.on('exit', (exit: { expected: boolean }) => {
       if (exit.expected) scaledDown++;
     });
@@ -67,6 +69,17 @@ describe('scaling soak', () => {
           else faults++;
         }
       });
+      // Every fourth burst, a deploy of the other build while calls run: threads switch in
+      // place, catch up as they start, or a new pool takes over, beside the scaling.
+      if (burst % 4 === 3) {
+        const bytes = readFileSync(fixture(burst % 8 === 3 ? 'chaos_v2' : 'chaos'));
+        calls.push(
+          worker.reload(bytes).then(
+            () => void reloads++,
+            (error: { code?: string }) => void faultsWithOtherOutcome.push(`reload: ${error.code}`),
+          ),
+        );
+      }
       await Promise.all(calls);
       // Pauses around idleTimeoutMs: sometimes the pool shrinks, sometimes a burst finds it
       // shrinking.
@@ -80,6 +93,7 @@ describe('scaling soak', () => {
     expect(mostThreads).toBeGreaterThanOrEqual(2);
     // Threads were ended for scaling (and timeouts/aborts) over and over, and it rests at zero.
     expect(scaledDown).toBeGreaterThan(10);
+    expect(reloads).toBe(10);
     await eventually(() => worker.stats().threads.alive === 0, 'scaled to zero at the end');
   }, 60_000);
 });

@@ -146,6 +146,12 @@ export class ThreadTable {
     // The threads that serve first; spares once those are ready, not competing with their boot.
     while (pool.threads < this.#size) pool.grow();
     this.#topUpSpares(pool);
+    this.#watchIdle();
+  }
+
+  /** Looks for idle threads to end while the serving pool has more than it keeps at rest. */
+  #watchIdle(): void {
+    if (!this.#pool || this.#pool.threads <= this.#target(this.scale.min)) return;
     this.#shrinkTimer ??= setInterval(
       () => this.shrinkIdle(performance.now()),
       Math.min(1000, Math.max(10, this.scale.idleTimeoutMs / 4)),
@@ -265,6 +271,8 @@ export class ThreadTable {
   serveWith(pool: ThreadPool): ThreadPool | undefined {
     const old = this.#pool;
     this.#pool = pool;
+    // It started with the threads serving then; the pool may have shrunk since.
+    this.#watchIdle();
     if (old) {
       this.#retiring.add(old);
       this.retireIdle();
