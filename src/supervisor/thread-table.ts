@@ -176,15 +176,19 @@ export class ThreadTable {
       this.#shrinkTimer = undefined;
       return;
     }
-    for (const link of this.linksOf(pool)) {
-      if (this.#size <= this.scale.min && pool.threads <= this.#target()) return;
-      if (this.#ending.has(link)) continue;
-      if (link.load > 0 || now - (this.#lastActive.get(link) ?? now) < this.scale.idleTimeoutMs) {
-        continue;
-      }
-      if (this.#size > this.scale.min) this.#size--;
-      if (pool.threads <= this.#target()) continue;
-      this.#end(pool, link);
+    const idle = (link: ThreadLink<PendingCall>) =>
+      !this.#ending.has(link) &&
+      link.load === 0 &&
+      now - (this.#lastActive.get(link) ?? now) >= this.scale.idleTimeoutMs;
+    // Serving threads idle past the timeout stop serving (a spare idles by design: it does not
+    // count, nor does a busy thread's neighbour).
+    let idleServing = 0;
+    for (const link of this.active()) if (idle(link)) idleServing++;
+    this.#size = Math.max(this.scale.min, this.#size - idleServing);
+    // Then idle threads end, the last started first, while the pool has more than it keeps.
+    for (const link of this.linksOf(pool).reverse()) {
+      if (pool.threads <= this.#target()) return;
+      if (idle(link)) this.#end(pool, link);
     }
   }
 
