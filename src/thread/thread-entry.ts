@@ -60,6 +60,14 @@ function post(message: ThreadStatusMessage, transfer: MessagePort[] = []): void 
   parentPort?.postMessage(message, transfer);
 }
 
+/**
+ * A thread started on a module. Should a claimed blank thread die before its task arrives, its
+ * replacement starts on the module (the piscina's workerData) and gets the task: nothing to do.
+ */
+async function startedHandler(task: unknown): Promise<void> {
+  if (!(typeof task === 'object' && task !== null && 'compiled' in task)) noTasks();
+}
+
 export default isBlankThreadData(workerData)
   ? Promise.resolve(blankHandler())
-  : become(workerData as ThreadData).then(() => noTasks);
+  : become(workerData as ThreadData).then(() => startedHandler);
