@@ -42,6 +42,7 @@ export const GROUPS = [
   'http',
   'lattice',
   'components',
+  'scaling',
 ];
 
 const { values: args } = parseArgs({

@@ -238,6 +238,41 @@ export function evaluateTargets(rows) {
       ? `${(p50('lattice.latency.lattice') / p50('lattice.latency.local')).toFixed(1)}× a local Worker call`
       : '',
   );
+  // Issue 18: threads that cost nothing at rest.
+  absoluteTarget(
+    'scaling-idle-rss',
+    'Gateway with 50 idle modules (minThreads 0), RSS, the reservoir of blank threads included',
+    () => value('scaling.idle-rss'),
+    '≤',
+    150,
+    'MB',
+  );
+  absoluteTarget(
+    'scaling-cold-call',
+    'Call to a module scaled to zero, p50',
+    () => p50('scaling.cold-call'),
+    '≤',
+    30,
+    'ms',
+    [
+      get('scaling.cold-call') && `p99 ${get('scaling.cold-call').p99.toFixed(1)} ms`,
+      p50('scaling.cold-call-no-reservoir') &&
+        `${p50('scaling.cold-call-no-reservoir').toFixed(1)} ms without the reservoir (a thread boots)`,
+    ]
+      .filter(Boolean)
+      .join('; '),
+  );
+  absoluteTarget(
+    'scaling-grow',
+    'Threads 1 → maxThreads (4) under load, p50',
+    () => p50('scaling.grow'),
+    '≤',
+    100,
+    'ms',
+    p50('scaling.grow-reservoir-3')
+      ? `${p50('scaling.grow-reservoir-3').toFixed(0)} ms with 3 blank threads (--blank-threads 3)`
+      : '',
+  );
   return targets;
 }
 

@@ -40,6 +40,7 @@ export {
   type ValueType,
 } from './bridge/wasm-binary.js';
 export { Worker } from './supervisor/worker.js';
+export { setBlankThreads, DEFAULT_BLANK_THREADS } from './supervisor/blank-threads.js';
 export type {
   CallInfo,
   ReloadResult,

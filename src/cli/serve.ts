@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError as FlagError, Option } from 'commander';
 import { InputFileError } from '../server/gateway-errors.js';
 import { DEFAULT_MODULE_SETTINGS } from '../server/gateway-options.js';
 import { serve } from '../server/gateway.js';
@@ -10,12 +10,24 @@ import { addLatticeFlags } from './lattice-flags.js';
 import { checkListenAddress, listenError } from './listen-check.js';
 import { prettyStream } from './pretty-log.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
+import { DEFAULT_BLANK_THREADS } from '../supervisor/blank-threads.js';
 import { runLatticeServe, type HostFlags } from './serve-lattice.js';
 
+/** Commander parser for --blank-threads: 0 to 64. */
+function blankThreadCount(value: string): number {
+  const n = nonNegativeInteger(value);
+  if (n > 64) throw new FlagError('Expected an integer from 0 to 64.');
+  return n;
+}
+
 interface ServeFlags extends HostFlags {
+  blankThreads: number;
   host: string;
   port: number;
-  threads: number;
+  threads?: number;
+  minThreads?: number;
+  maxThreads?: number;
+  idleTimeoutMs?: number;
   timeoutMs: number;
   queueTimeoutMs: number;
   maxQueue: number;
@@ -47,7 +59,33 @@ export function serveCommand(): Command {
     )
     .option('--host <host>', 'address to bind (0.0.0.0 for every interface)', '127.0.0.1')
     .option('-p, --port <port>', 'port (0: a free one)', port, 3000)
-    .option('--threads <n>', 'threads per module', positiveInteger, d.threads)
+    .option(
+      '--threads <n>',
+      'a fixed pool of threads per module (instead of min/max)',
+      positiveInteger,
+    )
+    .option(
+      '--min-threads <n>',
+      `threads per module at rest, 0 to scale to zero (default: ${d.minThreads})`,
+      nonNegativeInteger,
+    )
+    .option(
+      '--max-threads <n>',
+      `threads per module under load (default: ${d.maxThreads})`,
+      positiveInteger,
+    )
+    .option(
+      '--idle-timeout-ms <ms>',
+      `a thread above --min-threads idle this long exits (default: ${d.idleTimeoutMs})`,
+      positiveInteger,
+    )
+    .option(
+      '--blank-threads <n>',
+      'warm blank threads (0 to 64) that modules claim as they grow: a call to a module scaled ' +
+        'to zero waits for an instance, not a thread boot (0: none)',
+      blankThreadCount,
+      DEFAULT_BLANK_THREADS,
+    )
     .option(
       '--timeout-ms <ms>',
       'running time allowed per call (0: none)',
@@ -145,8 +183,13 @@ async function serveUntilSignal(
     bodyLimitBytes: flags.bodyLimitMb * 1024 * 1024,
     watch: flags.watch,
     drainTimeoutMs: flags.shutdownTimeoutMs,
+    blankThreads: flags.blankThreads,
     defaults: {
-      threads: flags.threads,
+      // Only the flags given: the gateway's defaults fill the rest (threads replaces min/max).
+      ...(flags.threads !== undefined && { threads: flags.threads }),
+      ...(flags.minThreads !== undefined && { minThreads: flags.minThreads }),
+      ...(flags.maxThreads !== undefined && { maxThreads: flags.maxThreads }),
+      ...(flags.idleTimeoutMs !== undefined && { idleTimeoutMs: flags.idleTimeoutMs }),
       timeoutMs: flags.timeoutMs,
       queueTimeoutMs: flags.queueTimeoutMs,
       maxQueue: flags.maxQueue,

@@ -11,7 +11,7 @@ export interface ModuleLive {
   state: ModuleStatus['state'];
   version: number;
   hash: string | undefined;
-  threads: { target: number; alive: number; ready: number; spare: number } | undefined;
+  threads: ModuleStatus['threads'];
   queued: number;
   running: number;
   /** Calls answered per second over the last tick. */

@@ -14,6 +14,7 @@ import {
   type GatewayOptions,
   type ListenOptions,
 } from './gateway-options.js';
+import { DEFAULT_BLANK_THREADS, setBlankThreads } from '../supervisor/blank-threads.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerDashboard } from './dashboard-route.js';
 import { EventHub } from './event-hub.js';
@@ -25,7 +26,7 @@ import { LogBook } from './log-book.js';
 import { MAX_PARAM_LENGTH } from './http-errors.js';
 import { GatewayMetrics } from './metrics.js';
 import { ModuleRegistry } from './module-registry.js';
-import { checkSettings, type ModuleSettings } from './sidecar.js';
+import { checkSettings, overrideSettings, type ModuleSettings } from './sidecar.js';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -83,6 +84,7 @@ export class Gateway {
   /** Use {@link createGateway}. */
   static async create(options: GatewayOptions = {}): Promise<Gateway> {
     checkGatewayOptions(options);
+    setBlankThreads(options.blankThreads ?? DEFAULT_BLANK_THREADS);
     const dir = resolve(options.dir ?? '.');
     const folder = await stat(dir).catch(() => undefined);
     if (!folder?.isDirectory()) {
@@ -95,10 +97,10 @@ export class Gateway {
     }
     let defaults: ModuleSettings;
     try {
-      defaults = {
-        ...DEFAULT_MODULE_SETTINGS,
-        ...checkSettings(options.defaults ?? {}, 'options.defaults'),
-      };
+      defaults = overrideSettings(
+        DEFAULT_MODULE_SETTINGS,
+        checkSettings(options.defaults ?? {}, 'options.defaults'),
+      );
     } catch (error) {
       throw new InvalidArgumentError((error as Error).message, { cause: error });
     }

@@ -9,6 +9,9 @@ export interface ModuleGaugeSource {
   queued: number;
   running: number;
   threads: number;
+  /** The pool's bounds: minThreads at rest, maxThreads under load. */
+  minThreads: number;
+  maxThreads: number;
 }
 
 /** Outcome label of a successful call; failures are labelled with their error code. */
@@ -88,6 +91,8 @@ export class GatewayMetrics {
     gauge('wasmtube_queue_depth', 'Calls waiting for a thread.', (m) => m.queued);
     gauge('wasmtube_calls_running', 'Calls running in a thread.', (m) => m.running);
     gauge('wasmtube_threads', 'Threads alive.', (m) => m.threads);
+    gauge('wasmtube_threads_min', 'Threads kept at rest (minThreads).', (m) => m.minThreads);
+    gauge('wasmtube_threads_max', 'Most threads under load (maxThreads).', (m) => m.maxThreads);
   }
 
   /** Records one finished call. */

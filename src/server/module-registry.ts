@@ -118,6 +118,8 @@ export class ModuleRegistry extends EventEmitter<RegistryEvents> {
         queued: stats?.queued ?? 0,
         running: stats?.running ?? 0,
         threads: stats?.threads.alive ?? 0,
+        minThreads: stats?.threads.min ?? 0,
+        maxThreads: stats?.threads.max ?? 0,
       };
     }
   }

@@ -1,6 +1,7 @@
 import type { DeployedModule, ModuleState } from './module-record.js';
 import type { FunctionDescription } from './module-description.js';
 import type { ModuleSettings } from './sidecar.js';
+import type { ThreadStatus } from '../supervisor/worker-types.js';
 
 /** A module as `GET /functions` lists it. */
 export interface ModuleStatus {
@@ -12,7 +13,8 @@ export interface ModuleStatus {
   hash: string | undefined;
   file: string;
   wasi: boolean;
-  threads: { target: number; alive: number; ready: number } | undefined;
+  /** Threads serving now (`target`, between `min` and `max`), alive, ready, warm spares. */
+  threads: ThreadStatus | undefined;
   queued: number;
   running: number;
   functions: FunctionDescription[];

@@ -1,6 +1,6 @@
 import { SidecarInvalidError } from './gateway-errors.js';
 import { readInside, resolveInside } from './safe-path.js';
-import { parseSidecar, type ModuleSettings } from './sidecar.js';
+import { overrideSettings, parseSidecar, type ModuleSettings } from './sidecar.js';
 
 /**
  * The settings of module `name`: `defaults` overridden by its sidecar `<name>.json` in `folder`,
@@ -16,7 +16,7 @@ export async function readModuleSettings(
   const file = `${name}.json`;
   const text = await readInside(folder, file);
   const sidecar = text === undefined ? {} : parseSidecar(text.toString('utf8'), file);
-  const settings: ModuleSettings = { ...defaults, ...sidecar };
+  const settings = overrideSettings(defaults, sidecar);
   const preopens = settings.wasi?.preopens;
   if (preopens) {
     const resolved: Record<string, string> = {};

@@ -12,8 +12,14 @@ import { SidecarInvalidError } from './gateway-errors.js';
  * ```
  */
 export interface ModuleSettings {
-  /** Threads, each with one instance of the module. */
+  /** Threads, each with one instance of the module: a fixed pool (minThreads = maxThreads). */
   threads?: number;
+  /** Threads kept at rest; `0` scales the module to zero (its first call starts a thread). */
+  minThreads?: number;
+  /** Most threads: the pool grows toward it while calls wait. */
+  maxThreads?: number;
+  /** A thread above minThreads that served no call this long exits, in ms. */
+  idleTimeoutMs?: number;
   /** Running time allowed per call, in ms (`0`: none). Past it: 504 `ERR_CALL_TIMEOUT`. */
   timeoutMs?: number;
   /** Time a call may wait for a thread, in ms (`0`: none). Past it: 504 `ERR_QUEUE_TIMEOUT`. */
@@ -73,6 +79,9 @@ const number: Check = (value, where) => {
 const positiveInteger: Check = (value, where) => {
   if (!Number.isInteger(value) || (value as number) < 1) fail(where, 'a positive integer');
 };
+const nonNegativeInteger: Check = (value, where) => {
+  if (!Number.isInteger(value) || (value as number) < 0) fail(where, 'an integer ≥ 0');
+};
 const boolean: Check = (value, where) => {
   if (typeof value !== 'boolean') fail(where, 'true or false');
 };
@@ -95,6 +104,13 @@ const object =
 
 const FIELDS: Record<keyof ModuleSettings, Check> = {
   threads: positiveInteger,
+  minThreads: nonNegativeInteger,
+  maxThreads: positiveInteger,
+  idleTimeoutMs: (value, where) => {
+    if (typeof value !== 'number' || !(value >= 1) || value > 2 ** 31 - 1) {
+      fail(where, 'a number of ms from 1 to 2147483647');
+    }
+  },
   timeoutMs: number,
   queueTimeoutMs: number,
   maxQueue: number,
@@ -158,6 +174,7 @@ export function checkSettings(value: unknown, source: string): ModuleSettings {
   }
   try {
     checkFields(value, FIELDS, '', []);
+    checkThreadBounds(value as ModuleSettings);
   } catch (error) {
     if (!(error instanceof FieldError)) throw error;
     throw new SidecarInvalidError(`${source}: ${error.message}`, {
@@ -165,6 +182,48 @@ export function checkSettings(value: unknown, source: string): ModuleSettings {
     });
   }
   return value as ModuleSettings;
+}
+
+/** `threads` is a fixed pool, minThreads/maxThreads a scaling one: not both, and min ≤ max. */
+function checkThreadBounds(settings: ModuleSettings): void {
+  const { threads, minThreads, maxThreads } = settings;
+  if (threads !== undefined && (minThreads !== undefined || maxThreads !== undefined)) {
+    throw new FieldError(
+      'threads',
+      'give either "threads" (a fixed pool) or "minThreads"/"maxThreads" (a pool that scales ' +
+        'with load), not both.',
+    );
+  }
+  if (minThreads !== undefined && maxThreads !== undefined && minThreads > maxThreads) {
+    throw new FieldError(
+      'minThreads',
+      `minThreads (${minThreads}) is above maxThreads (${maxThreads}).`,
+    );
+  }
+}
+
+/**
+ * `over` overriding `base` (a sidecar over the defaults): its `threads` replaces the base's
+ * minThreads/maxThreads, and its minThreads/maxThreads replace the base's `threads`.
+ */
+export function overrideSettings(base: ModuleSettings, over: ModuleSettings): ModuleSettings {
+  const merged: ModuleSettings = { ...base };
+  if (over.threads !== undefined) {
+    delete merged.minThreads;
+    delete merged.maxThreads;
+  }
+  if (over.minThreads !== undefined || over.maxThreads !== undefined) delete merged.threads;
+  Object.assign(merged, over);
+  // A sidecar raising only minThreads above the defaults' maxThreads means "at least this many".
+  if (
+    merged.minThreads !== undefined &&
+    merged.maxThreads !== undefined &&
+    merged.minThreads > merged.maxThreads
+  ) {
+    if (over.maxThreads === undefined) merged.maxThreads = merged.minThreads;
+    else if (over.minThreads === undefined) merged.minThreads = merged.maxThreads;
+  }
+  return merged;
 }
 
 class FieldError extends Error {

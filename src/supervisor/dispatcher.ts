@@ -66,15 +66,32 @@ export class Dispatcher {
     this.#width.observe(runMs);
   }
 
-  /** Posts queued calls to the least loaded threads of the current pool that have room. */
+  /**
+   * Posts queued calls to the least loaded threads of the current pool that have room, and grows
+   * the pool for the calls left waiting. Growth can make threads already open serve (spares, or
+   * threads a new pool started with): those take the calls at once, as no event will come.
+   */
   pump(): void {
-    while (this.#queue.length > 0) {
-      const link = this.#leastLoaded();
-      if (!link) return;
-      const call = this.#queue.shift()!;
-      const { task, transfer } = toTask(call);
-      link.post(call, task, transfer);
+    for (;;) {
+      while (this.#queue.length > 0) {
+        const link = this.#leastLoaded();
+        if (!link) break;
+        const call = this.#queue.shift()!;
+        const { task, transfer } = toTask(call);
+        link.post(call, task, transfer);
+      }
+      if (this.#table.size >= Math.min(this.#width.width, this.#table.threads)) return;
+      const size = this.#table.size;
+      this.#grow();
+      if (this.#table.size === size || this.#queue.length === 0) return;
     }
+  }
+
+  /** Grows the pool by the calls that wait, here or pipelined behind another call on a thread. */
+  #grow(): void {
+    let waiting = this.#queue.length;
+    for (const link of this.#table.active()) waiting += Math.max(0, link.load - 1);
+    if (waiting > 0) this.#table.grow(waiting);
   }
 
   /**

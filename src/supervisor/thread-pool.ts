@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { MessagePort, ResourceLimits, Worker as NodeWorker } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { deserializeError, StartTimeoutError, type WasmtubeError } from '../errors.js';
 import { isThreadStatus, type ThreadData } from '../protocol/messages.js';
-
-const THREAD_ENTRY = new URL('../thread/thread-main.cjs', import.meta.url).href;
+import { blankThreads } from './blank-threads.js';
+import { piscinaOfOne } from './piscina-of-one.js';
 
 /** Options of one pool generation. */
 export interface ThreadPoolOptions {
@@ -22,6 +22,8 @@ export interface ThreadPoolEvents {
   /** A thread opened a channel for main-thread host functions. */
   'host-channel': [port: MessagePort, buffer: SharedArrayBuffer];
   'thread-exit': [threadId: number, exitCode: number];
+  /** A thread could not instantiate the module (its exit follows). */
+  'start-failed': [threadId: number, error: WasmtubeError];
   'thread-error': [error: unknown];
 }
 
@@ -36,9 +38,20 @@ export interface ThreadPoolEvents {
 export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
   /** The module version this pool's threads serve, and new threads start with. */
   version: number;
-  readonly threads: number;
   readonly #data: ThreadData;
-  readonly #piscina: Piscina;
+  readonly #startTimeoutMs: number;
+  readonly #resourceLimits: ResourceLimits | undefined;
+  /**
+   * One piscina of one thread per thread: piscina replaces a thread that dies, and the pool
+   * grows and shrinks by whole piscinas (piscina's own scaling follows its task queue, which
+   * calls do not use).
+   */
+  readonly #piscinas = new Set<Piscina>();
+  /**
+   * Each piscina's workerData (what a thread it starts, or a replacement, instantiates): kept
+   * per piscina, as a claimed blank thread brings its own object.
+   */
+  readonly #workerData = new Map<Piscina, Record<string, unknown>>();
   readonly #tracked = new WeakSet<NodeWorker>();
   readonly #ready = new Set<number>();
   /** Threads being terminated, until their exit. */
@@ -51,31 +64,67 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     super();
     this.version = options.data.version;
     this.#data = options.data;
-    this.threads = options.threads;
-    this.#piscina = new Piscina({
-      filename: THREAD_ENTRY,
-      minThreads: options.threads,
-      maxThreads: options.threads,
-      idleTimeout: Infinity,
-      // Not 'sync': a thread blocked in Atomics.wait while an uncaught error is being raised in it
-      // never exits, not even on terminate() (seen on Node 20), which leaks the thread and keeps
-      // the process alive. Idle threads also run their event loop, so host code's timers fire.
-      atomics: 'disabled',
-      workerData: options.data,
-      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
-    });
-    this.#piscina.on('message', (message: unknown) => this.#onStatus(message));
-    this.#piscina.on('workerCreate', () => this.trackThreads());
+    this.#startTimeoutMs = options.startTimeoutMs;
+    this.#resourceLimits = options.resourceLimits;
+    for (let i = 0; i < options.threads; i++) this.grow();
+  }
+
+  /** Threads this pool keeps alive (it replaces one that dies). */
+  get threads(): number {
+    return this.#piscinas.size;
+  }
+
+  /**
+   * Starts one more thread, kept alive like the others until {@link shrink}: a blank thread
+   * from the process-wide reservoir told to instantiate the module (≈1 ms), or, if there is none
+   * or this pool's threads need their own `resourceLimits`, a thread booted for it (≈40 ms).
+   */
+  grow(): void {
+    if (this.#destroyed) return;
+    const claimed = this.#resourceLimits ? undefined : blankThreads.claim();
+    const workerData = claimed?.workerData ?? {};
+    // Replacements of a claimed thread start on the module, not blank.
+    if (claimed) delete workerData.wasmtubeBlank;
+    Object.assign(workerData, this.#data);
+    const piscina = claimed?.piscina ?? piscinaOfOne(workerData, this.#resourceLimits);
+    this.#piscinas.add(piscina);
+    this.#workerData.set(piscina, workerData);
+    piscina.on('message', (message: unknown) => this.#onStatus(message));
+    piscina.on('workerCreate', () => this.trackThreads());
     // A thread's uncaught error with no call on it; its exit follows and is handled there.
-    this.#piscina.on('error', (error: unknown) => this.emit('thread-error', error));
+    piscina.on('error', (error: unknown) => this.emit('thread-error', error));
     this.trackThreads();
+    if (claimed) {
+      // Its one task: the module to serve. Failing, it reported start-failed; ending it lets
+      // piscina start a replacement on the module, which fails or serves as any thread would.
+      piscina.run(this.#data).catch(() => {
+        if (this.#piscinas.has(piscina)) for (const t of piscina.threads) void t.terminate();
+      });
+    }
+  }
+
+  /** Ends `threadId` for good (the pool shrinks by one): its exit is reported as usual. */
+  shrink(threadId: number): void {
+    for (const piscina of this.#piscinas) {
+      if (!piscina.threads.some((t) => t.threadId === threadId)) continue;
+      this.#piscinas.delete(piscina);
+      this.#workerData.delete(piscina);
+      this.#terminating.add(threadId);
+      void piscina.destroy();
+      return;
+    }
+  }
+
+  /** Every thread of every piscina. */
+  #all(): NodeWorker[] {
+    return [...this.#piscinas].flatMap((piscina) => piscina.threads);
   }
 
   /**
    * Resolves once `needed` threads (default: all) have instantiated the module; rejects on the
    * first failure.
    */
-  whenReady(startTimeoutMs: number, needed = this.threads): Promise<void> {
+  whenReady(startTimeoutMs = this.#startTimeoutMs, needed = this.threads): Promise<void> {
     this.#needed = needed;
     if (this.#ready.size >= needed) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -98,18 +147,20 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
 
   /**
    * The module threads started from now on instantiate, after the running ones switched to it
-   * in place. piscina hands every new thread the same workerData object, so updating it is
-   * enough; a thread already starting reports the version it started with.
+   * in place. piscina hands every new thread its piscina's workerData object, so updating those
+   * is enough; a thread already starting reports the version it started with.
    */
   setModule(compiled: ThreadData['compiled'], version: number): void {
     this.#data.compiled = compiled;
     this.#data.version = version;
+    for (const workerData of this.#workerData.values())
+      Object.assign(workerData, { compiled, version });
     this.version = version;
   }
 
   /** Threads currently alive (starting or serving). */
   get threadsAlive(): number {
-    return this.#piscina.threads.length;
+    return this.#all().length;
   }
 
   /** Threads that finished instantiating and have not exited. */
@@ -123,7 +174,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
    */
   terminate(threadId: number): void {
     if (this.#terminating.has(threadId)) return;
-    const thread = this.#piscina.threads.find((t) => t.threadId === threadId);
+    const thread = this.#all().find((t) => t.threadId === threadId);
     if (!thread) return;
     this.#terminating.add(threadId);
     void thread.terminate();
@@ -131,7 +182,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
 
   /** Picks up threads piscina created since the last look, to learn their exit codes. */
   trackThreads(): void {
-    for (const thread of this.#piscina.threads) {
+    for (const thread of this.#all()) {
       if (this.#tracked.has(thread)) continue;
       this.#tracked.add(thread);
       const { threadId } = thread;
@@ -150,7 +201,7 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
     this.#startup?.reject(
       new StartTimeoutError('The pool was stopped before its threads were ready.'),
     );
-    await this.#piscina.destroy();
+    await Promise.all([...this.#piscinas].map((piscina) => piscina.destroy()));
   }
 
   #onStatus(message: unknown): void {
@@ -165,7 +216,9 @@ export class ThreadPool extends EventEmitter<ThreadPoolEvents> {
       this.emit('thread-ready', message.threadId);
       if (this.#ready.size >= this.#needed) this.#startup?.resolve();
     } else {
-      this.#startup?.reject(deserializeError(message.error));
+      const error = deserializeError(message.error);
+      this.#startup?.reject(error);
+      this.emit('start-failed', message.threadId, error);
     }
   }
 }

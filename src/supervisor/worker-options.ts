@@ -22,6 +22,7 @@ import type { WorkerOptions } from './worker-types.js';
 import { ISOLATIONS, type CompiledModule, type CompileOptions } from '../bridge/compiled-module.js';
 import { hostSignatures } from '../bridge/host-functions.js';
 import type { ThreadData } from '../protocol/messages.js';
+import type { ThreadScale } from './thread-table.js';
 
 export const DEFAULTS = {
   timeoutMs: 30_000,
@@ -34,12 +35,15 @@ export const DEFAULTS = {
   pipelineDepth: 32,
   spinUs: 100,
   spareThreads: 1,
+  idleTimeoutMs: 30_000,
 } as const;
 export const OPTION_KEYS = new Set([
   'wasmFile',
   'wasmBinary',
   'name',
   'threads',
+  'minThreads',
+  'maxThreads',
   'resultHeadroomBytes',
   'maxImagePixels',
   'importsModule',
@@ -133,6 +137,9 @@ const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
     }
   },
   threads: integerFrom(1, 1024),
+  minThreads: integerFrom(0, 1024),
+  maxThreads: integerFrom(1, 1024),
+  idleTimeoutMs: timerMs(1),
   timeoutMs: milliseconds,
   queueTimeoutMs: milliseconds,
   startTimeoutMs: timerMs(1),
@@ -176,8 +183,8 @@ const OPTION_CHECKS: Readonly<Record<string, OptionCheck>> = {
   },
 };
 
-/** Validates `Worker.start` options up front; returns the thread count. */
-export function checkOptions(options: WorkerOptions): number {
+/** Validates `Worker.start` options up front; returns how many threads serve, at rest and at most. */
+export function checkOptions(options: WorkerOptions): ThreadScale {
   checkOptionsObject(options, 'The options of Worker.start (with wasmFile or wasmBinary)');
   checkKnownOptions(options, OPTION_KEYS);
   checkOptionValues(options, OPTION_CHECKS);
@@ -194,7 +201,30 @@ export function checkOptions(options: WorkerOptions): number {
   if ((options.wasmFile === undefined) === (options.wasmBinary === undefined)) {
     throw new InvalidArgumentError('Pass exactly one of options.wasmFile and options.wasmBinary.');
   }
-  return (options.threads as number | undefined) ?? availableParallelism();
+  return threadScale(options);
+}
+
+/**
+ * minThreads/maxThreads, or `threads` for both. Given only maxThreads, one thread stays at rest;
+ * given only minThreads, the pool grows to the cores (or minThreads if more).
+ */
+function threadScale(options: WorkerOptions): ThreadScale {
+  const { threads, minThreads, maxThreads } = options;
+  if (threads !== undefined && (minThreads !== undefined || maxThreads !== undefined)) {
+    throw new InvalidArgumentError(
+      'Pass either options.threads (a fixed pool) or options.minThreads/maxThreads (a pool that ' +
+        'scales with load), not both.',
+    );
+  }
+  const max = maxThreads ?? threads ?? Math.max(availableParallelism(), minThreads ?? 0);
+  const min = minThreads ?? threads ?? (maxThreads === undefined ? max : 1);
+  if (min > max) {
+    throw new InvalidArgumentError(
+      `options.minThreads (${min}) is above options.maxThreads (${max}); lower minThreads or ` +
+        `raise maxThreads.`,
+    );
+  }
+  return { min, max, idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs };
 }
 
 /** How a worker compiles its module, at start and for every reload. */

@@ -19,8 +19,23 @@ export interface WorkerOptions {
   wasmBinary?: Uint8Array;
   /** Registers the worker under this name (see {@link Worker.whereis}). Default: unnamed. */
   name?: string;
-  /** Threads, each with one instance. Default: `os.availableParallelism()`. */
+  /**
+   * Threads, each with one instance: a fixed pool (shorthand for minThreads = maxThreads).
+   * Default: `os.availableParallelism()` when no minThreads/maxThreads are given either.
+   */
   threads?: number;
+  /**
+   * Threads kept at rest; `0` scales to zero (the module stays compiled, the first call starts
+   * a thread). Default: `threads`, else 1 when only maxThreads is given.
+   */
+  minThreads?: number;
+  /**
+   * Most threads: the pool grows toward it while calls wait for a thread. Default: `threads`,
+   * else `os.availableParallelism()` (at least minThreads).
+   */
+  maxThreads?: number;
+  /** A thread above minThreads that served no call this long exits. Default: 30000. */
+  idleTimeoutMs?: number;
   /**
    * Longest a call may run in its thread, not counting time queued; past it the call rejects
    * with `ERR_CALL_TIMEOUT` and its thread is terminated and replaced. `0` disables.
@@ -172,7 +187,7 @@ export interface WorkerStats {
   state: WorkerState;
   version: number;
   /** Threads serving calls (`ready` of `target`), and warm spares ready to replace one. */
-  threads: { target: number; alive: number; ready: number; spare: number };
+  threads: ThreadStatus;
   queued: number;
   running: number;
   completed: number;
@@ -189,6 +204,16 @@ export interface WorkerStats {
  * running threads switched to a new one in place, and could not switch to it.
  */
 export type RestartReason = 'crash' | 'timeout' | 'abort' | 'supervisor' | 'reload';
+
+/** A worker's threads: serving now (`target`, from `min` to `max`), alive, ready, spares. */
+export interface ThreadStatus {
+  target: number;
+  min: number;
+  max: number;
+  alive: number;
+  ready: number;
+  spare: number;
+}
 
 /** Events of a {@link Worker}. */
 export interface WorkerEvents {

@@ -36,7 +36,7 @@ import type {
 } from './worker-types.js';
 import type { ThreadLink } from './thread-link.js';
 import type { PendingCall } from './pending-call.js';
-import { ThreadTable, type ThreadExit } from './thread-table.js';
+import { ThreadTable, type ThreadExit, type ThreadScale } from './thread-table.js';
 import { Dispatcher, started } from './dispatcher.js';
 import { CallBook } from './call-book.js';
 import { callSpec, type CallRequest } from './call-admission.js';
@@ -63,7 +63,6 @@ const STOP_OPTIONS = new Set(['timeoutMs']);
 export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChild {
   readonly #name: string | undefined;
   readonly #options: Required<Pick<WorkerOptions, keyof typeof DEFAULTS>> & WorkerOptions;
-  readonly #threads: number;
   readonly #supervisor: Supervisor;
   /** The pools of threads and their call channels. */
   readonly #table: ThreadTable;
@@ -87,18 +86,17 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     options: WorkerOptions,
     compiled: CompiledModule,
     hash: string,
-    threads: number,
+    scale: ThreadScale,
   ) {
     super();
     this.#probe = options.probe && toProbe(options.probe);
     this.#options = { ...DEFAULTS, ...options };
     this.#name = options.name;
-    this.#threads = threads;
     this.#supervisor =
       options.supervisor ?? new Supervisor({ name: options.name, ...options.supervision });
     this.#table = new ThreadTable(
       {
-        threads,
+        scale,
         spares: this.#options.spareThreads,
         startTimeoutMs: this.#options.startTimeoutMs,
         resourceLimits: options.resourceLimits,
@@ -124,6 +122,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
         onExit: (exit) => this.#onThreadExit(exit),
         onHostChannel: (port, buffer) =>
           serveHostChannel(port, buffer, mainThreadFunctions(this.#options)),
+        onGrowthFailed: (error) => {
+          for (const call of this.#dispatch.takeAll()) this.#calls.settle(call, error);
+        },
       },
     );
     this.#dispatch = new Dispatcher(this.#table);
@@ -208,12 +209,12 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * @throws the bridge's load errors, `ERR_START_TIMEOUT`, `ERR_NAME_TAKEN`, `ERR_INVALID_ARGUMENT`
    */
   static async start(options: WorkerOptions): Promise<Worker> {
-    const threads = checkOptions(options);
+    const scale = checkOptions(options);
     rollbackOptions(options.rollback); // before compiling: option errors come first
     const bytes =
       options.wasmFile !== undefined ? readWasmFile(options.wasmFile) : options.wasmBinary!;
     const compiled = await compileGuest(bytes, compileOptions(options));
-    const worker = new Worker(options, compiled, sha256(bytes), threads);
+    const worker = new Worker(options, compiled, sha256(bytes), scale);
     if (worker.#name !== undefined) register(worker.#name, worker);
     try {
       await worker.#versions.start();
@@ -346,12 +347,7 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
       name: this.#name,
       state: this.#state,
       version: this.#versions.version,
-      threads: {
-        target: this.#threads,
-        alive: Math.min(pool?.threadsAlive ?? 0, this.#threads),
-        ready: Math.min(pool?.threadsReady ?? 0, this.#threads),
-        spare: Math.max(0, (pool?.threadsReady ?? 0) - this.#threads),
-      },
+      threads: this.#table.status(pool),
       queued: this.#calls.size - running,
       running,
       completed: s.completed,
@@ -450,9 +446,9 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
 
   // ---- pools ----
 
-  #onThreadExit({ pool, threadId, exitCode, planned, link, lost }: ThreadExit): void {
+  #onThreadExit({ pool, threadId, exitCode, planned, link, lost, scaledDown }: ThreadExit): void {
     for (const { call, state } of lost) this.#calls.lost(call, state, exitCode);
-    const retired = pool !== this.#table.pool || this.#state !== 'running';
+    const retired = scaledDown || pool !== this.#table.pool || this.#state !== 'running';
     this.emit('exit', { threadId, exitCode, expected: planned !== undefined || retired });
     if (retired) return;
     this.#calls.stats.restarts++;
