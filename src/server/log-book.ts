@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
+import { LineBuffer } from './line-buffer.js';
 
 /** A log line as `GET /admin/logs` and the `log` event carry it (pino's fields, parsed). */
 export interface LogEntry {
@@ -75,13 +77,20 @@ export function matches(entry: LogEntry, filter: { module?: string; minLevel?: n
   return entry.level >= (filter.minLevel ?? 0);
 }
 
-/** A pino destination writing each line to every one of `streams`. */
+/**
+ * A pino destination writing each line to every one of `streams`. Byte streams (stdout, files)
+ * get their lines in one write per event-loop turn ({@link LineBuffer}); other destinations,
+ * which may expect one line per `write`, get each line as it comes.
+ */
 export function teeStream(...streams: { write(line: string): unknown }[]): {
   write(line: string): boolean;
 } {
+  const targets = streams.map((stream) =>
+    stream instanceof Writable ? new LineBuffer(stream) : stream,
+  );
   return {
     write(line: string): boolean {
-      for (const stream of streams) stream.write(line);
+      for (const target of targets) target.write(line);
       return true;
     },
   };
