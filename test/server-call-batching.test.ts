@@ -3,6 +3,8 @@
 // turn (LineBuffer). What must hold: every request gets its own answer, errors stay per call, no
 // log line is lost or reordered, not even when the process exits right after logging.
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,14 @@ import { describe, expect, it } from 'vitest';
 import { LineBuffer } from '../dist/server/line-buffer.js';
 import { teeStream } from '../dist/server/log-book.js';
 import { TurnBatch } from '../dist/server/turn-batch.js';
-import { callJson, expectError, guestFolder, startGateway } from './server-helpers.js';
+import {
+  callJson,
+  expectError,
+  guestFolder,
+  moduleStatus,
+  startGateway,
+  until,
+} from './server-helpers.js';
 
 describe('TurnBatch', () => {
   it('starts the calls held in one turn together, after it, each settling as its own', async () => {
@@ -61,6 +70,39 @@ describe('the gateway under concurrent requests', () => {
         expect(answer.body).toEqual({ i, text: 'x'.repeat(i) });
       }
     });
+  });
+});
+
+describe('a client closing its connection', () => {
+  it('cancels the call running for it, also on a connection that served calls before', async () => {
+    const gateway = await startGateway(guestFolder(), { defaults: { threads: 1 } });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const post = (fn: string, data: unknown) =>
+      request(`${gateway.url}/functions/guest/${fn}`, {
+        agent,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      }).end(JSON.stringify(data));
+    // Three calls answered on one kept-alive connection, then a long one on the same socket.
+    const sockets = new Set<unknown>();
+    for (let i = 0; i < 3; i++) {
+      const [answer] = (await once(post('echo', i), 'response')) as [
+        import('node:http').IncomingMessage,
+      ];
+      sockets.add(answer.socket);
+      answer.resume();
+      await once(answer, 'end');
+    }
+    expect(sockets.size).toBe(1);
+    const long = post('work', { rounds: 600_000 * 60_000 }); // about a minute
+    long.on('error', () => {}); // destroyed below
+    await until(async () => (await moduleStatus(gateway, 'guest')).running === 1, 'the call');
+    const worker = gateway.modules.get('guest')!.worker!;
+    const restart = once(worker, 'restart') as Promise<[{ reason: string }]>;
+    long.destroy();
+    expect((await restart)[0]).toMatchObject({ reason: 'abort' });
+    agent.destroy();
+    expect((await callJson(gateway, 'guest', 'echo', 'after')).body).toBe('after');
   });
 });
 

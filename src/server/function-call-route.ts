@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { cancelOnClientClose } from './client-close.js';
+import { clientGoneSignal } from './client-close.js';
 import { ExportNotFoundError, type WasmtubeError } from '../errors.js';
 import type { ImageInput } from '../types.js';
 import type { GatewayLattice } from './gateway-lattice.js';
@@ -63,7 +63,7 @@ async function callFunction(
     metrics.window.noteError(name, fn.slice(0, 64), error.code, error.message.slice(0, 300));
     throw error;
   }
-  const clientGone = cancelOnClientClose(reply);
+  const clientGone = clientGoneSignal(reply);
   try {
     const { input, returns, likeInput } = toCall({
       body: request.body,
@@ -86,10 +86,10 @@ async function callFunction(
       const call =
         likeInput === undefined
           ? worker
-              .callFunctionWithInfo(fn, input, { returns, signal: clientGone.signal })
+              .callFunctionWithInfo(fn, input, { returns, signal: clientGone })
               .then((answer) => ({ ...answer, format: returns }))
           : callLikeInput(worker, fn, input as ImageInput, likeInput, {
-              signal: clientGone.signal,
+              signal: clientGone,
               maxImagePixels: current.settings.maxImagePixels,
             });
       return { current, ...(await call) };
@@ -118,7 +118,5 @@ async function callFunction(
     const answer = forHttp(error);
     metrics.window.noteError(name, fn, code, (answer as Error).message ?? String(answer));
     throw answer;
-  } finally {
-    clientGone.release();
   }
 }
