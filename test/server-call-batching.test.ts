@@ -1,7 +1,7 @@
 // The gateway's cheaper request path (issue 18): calls of the requests read in one event-loop
 // turn start together at its end (TurnBatch), and log lines for byte streams are written once per
 // turn (LineBuffer). What must hold: every request gets its own answer, errors stay per call, no
-// log line is lost or reordered, not even when the process exits right after logging.
+// log line to stdout is lost or reordered, not even when the process exits right after logging.
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
@@ -128,7 +128,7 @@ describe('LineBuffer', () => {
     expect(chunks.join('')).toBe(line.repeat(64));
   });
 
-  it('teeStream buffers byte streams only: other destinations get one line per write', async () => {
+  it('teeStream buffers stdout only: other destinations get one line per write, at once', async () => {
     const lines: string[] = [];
     const tee = teeStream({ write: (line: string) => lines.push(line) });
     tee.write('{"a":1}\n');

@@ -8,10 +8,11 @@ const holding = new Set<LineBuffer>();
 let exitHooked = false;
 
 /**
- * Log lines for a byte stream (stdout, a log file), written in one chunk at the end of the
- * event-loop turn instead of one write each: stdout to a file or a pipe is written synchronously,
- * one system call per line, and under HTTP load the gateway logs a line per request on the thread
- * every request goes through. Lines still held when the process exits are written then.
+ * Log lines for the process's stdout or stderr, written in one chunk at the end of the
+ * event-loop turn instead of one write each: to a file, a pipe or a terminal they are written
+ * synchronously, one system call per line, and under HTTP load the gateway logs a line per
+ * request on the thread every request goes through. Lines still held when the process exits are
+ * written then (synchronously, so they are not lost).
  */
 export class LineBuffer {
   readonly #target: Pick<Writable, 'write'>;

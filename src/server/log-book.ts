@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
 import { LineBuffer } from './line-buffer.js';
 
 /** A log line as `GET /admin/logs` and the `log` event carry it (pino's fields, parsed). */
@@ -78,15 +77,18 @@ export function matches(entry: LogEntry, filter: { module?: string; minLevel?: n
 }
 
 /**
- * A pino destination writing each line to every one of `streams`. Byte streams (stdout, files)
- * get their lines in one write per event-loop turn ({@link LineBuffer}); other destinations,
- * which may expect one line per `write`, get each line as it comes.
+ * A pino destination writing each line to every one of `streams`. The process's stdout and
+ * stderr, written synchronously (one system call per line), get their lines in one write per
+ * event-loop turn ({@link LineBuffer}); other destinations get each line as it comes (some
+ * expect one line per `write`, and a file stream may be ended right after the last line).
  */
 export function teeStream(...streams: { write(line: string): unknown }[]): {
   write(line: string): boolean;
 } {
   const targets = streams.map((stream) =>
-    stream instanceof Writable ? new LineBuffer(stream) : stream,
+    stream === process.stdout || stream === process.stderr
+      ? new LineBuffer(stream as NodeJS.WriteStream)
+      : stream,
   );
   return {
     write(line: string): boolean {
