@@ -142,9 +142,16 @@ export function evaluateTargets(rows) {
     () => value('http.bare.rps'),
     '≥',
     0.6,
-    value('http.bridge.rps') && value('http.bare.rps')
-      ? `fastify route → in-process bridge: ${(value('http.bridge.rps') / value('http.bare.rps')).toFixed(2)}×`
-      : '',
+    [
+      value('http.bridge.rps') &&
+        value('http.bare.rps') &&
+        `fastify route → in-process bridge: ${(value('http.bridge.rps') / value('http.bare.rps')).toFixed(2)}×`,
+      value('http.gateway1.rps') &&
+        value('http.bare.rps') &&
+        `serve --threads 1: ${(value('http.gateway1.rps') / value('http.bare.rps')).toFixed(2)}×`,
+    ]
+      .filter(Boolean)
+      .join('; '),
   );
   ratioTarget(
     'gateway-p99-vs-fastify',

@@ -3,10 +3,12 @@
 // - bridge: a fastify route calling the in-process bridge (Wasmtube.fromFile, examples/echo.wasm,
 //   no threads), in this process: what running the guest costs without any thread hop;
 // - gateway: `wasmtube serve examples` in a child process with its defaults (isolation 'call',
-//   info logging to its stdout, here /dev/null), calling the echo guest.
+//   info logging to its stdout, here /dev/null), calling the echo guest;
+// - gateway1: the same with `--threads 1`: on 2 cores the main thread, one worker thread and the
+//   load generator already take both; the row shows what the default thread count costs here.
 // The load: autocannon 9 with 32 connections, run as a library in its own child process (in this
-// process it would share the main thread with the bare and bridge servers). The three are
-// measured in turns (bare, bridge, gateway, bare, …) so a disturbance hits all alike.
+// process it would share the main thread with the bare and bridge servers). The servers are
+// measured in turns (bare, bridge, gateway, gateway1, bare, …) so a disturbance hits all alike.
 // Rows: requests/s (median of the turns, min–max), and latency p50/p99 in ms (median of the
 // turns' autocannon percentiles).
 import { execFile, spawn } from 'node:child_process';
@@ -33,6 +35,10 @@ export default async function http(ctx) {
     bridgeModule.callFunction('echo', { data: request.body }),
   );
   const gateway = await startServe();
+  const gateway1 = await startServe(['--threads', '1']).catch(async (error) => {
+    await gateway.stop();
+    throw error;
+  });
   try {
     const targets = [
       {
@@ -49,6 +55,11 @@ export default async function http(ctx) {
         id: 'gateway',
         label: 'wasmtube serve examples (defaults), echo guest',
         url: `${gateway.url}/functions/echo/echo`,
+      },
+      {
+        id: 'gateway1',
+        label: 'wasmtube serve examples --threads 1, echo guest',
+        url: `${gateway1.url}/functions/echo/echo`,
       },
     ];
     const duration = ctx.quick ? 2 : 5;
@@ -81,6 +92,7 @@ export default async function http(ctx) {
     await bare.close();
     await bridge.close();
     await gateway.stop();
+    await gateway1.stop();
   }
   return ctx.rows;
 }
@@ -94,12 +106,20 @@ async function load(url, body, duration) {
   return JSON.parse(stdout);
 }
 
-/** `wasmtube serve examples` on a free port, ready once the echo guest answers. */
-async function startServe() {
+/** `wasmtube serve examples` (with `flags`) on a free port, ready once the echo guest answers. */
+async function startServe(flags = []) {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [`${ROOT}/dist/cli/main.js`, 'serve', 'examples', '--port', String(port), '--no-watch'],
+    [
+      `${ROOT}/dist/cli/main.js`,
+      'serve',
+      'examples',
+      '--port',
+      String(port),
+      '--no-watch',
+      ...flags,
+    ],
     { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const url = `http://127.0.0.1:${port}`;

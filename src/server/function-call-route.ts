@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { cancelOnClientClose } from './client-close.js';
+import { clientGoneSignal } from './client-close.js';
 import { ExportNotFoundError, type WasmtubeError } from '../errors.js';
 import type { ImageInput } from '../types.js';
 import type { GatewayLattice } from './gateway-lattice.js';
@@ -11,6 +11,7 @@ import { answerFromLattice } from './lattice-call.js';
 import { OK, type GatewayMetrics } from './metrics.js';
 import { findModule, servingWorker } from './module-lookup.js';
 import type { ModuleRegistry } from './module-registry.js';
+import { TurnBatch } from './turn-batch.js';
 
 interface CallRoute {
   Params: { module: string; fn: string };
@@ -24,13 +25,14 @@ export function registerFunctionCallRoute(
   metrics: GatewayMetrics,
   lattice: () => GatewayLattice | undefined = () => undefined,
 ): void {
+  const batch = new TurnBatch();
   app.post<CallRoute>('/functions/:module/:fn', (request, reply) => {
     // In a lattice, a module this host does not serve is called on a host that does.
     const member = lattice();
     if (member && modules.get(request.params.module)?.state !== 'serving') {
       return answerFromLattice(request, reply, member);
     }
-    return callFunction(request, reply, modules, metrics, member);
+    return callFunction(request, reply, modules, metrics, batch, member);
   });
 }
 
@@ -39,6 +41,7 @@ async function callFunction(
   reply: FastifyReply,
   modules: ModuleRegistry,
   metrics: GatewayMetrics,
+  batch: TurnBatch,
   lattice?: GatewayLattice,
 ): Promise<FastifyReply> {
   const started = performance.now();
@@ -60,7 +63,7 @@ async function callFunction(
     metrics.window.noteError(name, fn.slice(0, 64), error.code, error.message.slice(0, 300));
     throw error;
   }
-  const clientGone = cancelOnClientClose(reply);
+  const clientGone = clientGoneSignal(reply);
   try {
     const { input, returns, likeInput } = toCall({
       body: request.body,
@@ -75,22 +78,22 @@ async function callFunction(
       maxImagePixels: module.settings.maxImagePixels,
     });
     // The module as it is now (a reload or undeploy may have happened during the check), and
-    // no await between finding its worker and calling it: a swap cannot come in between.
-    const current = findModule(modules, name);
-    const worker = servingWorker(current);
-    const { result, info, format } =
-      likeInput === undefined
-        ? {
-            ...(await worker.callFunctionWithInfo(fn, input, {
-              returns,
-              signal: clientGone.signal,
-            })),
-            format: returns,
-          }
-        : await callLikeInput(worker, fn, input as ImageInput, likeInput, {
-            signal: clientGone.signal,
-            maxImagePixels: current.settings.maxImagePixels,
-          });
+    // no await between finding its worker and calling it: a swap cannot come in between. The
+    // call starts at the end of the turn, with the calls of the other requests read in it.
+    const { current, result, info, format } = await batch.run(async () => {
+      const current = findModule(modules, name);
+      const worker = servingWorker(current);
+      const call =
+        likeInput === undefined
+          ? worker
+              .callFunctionWithInfo(fn, input, { returns, signal: clientGone })
+              .then((answer) => ({ ...answer, format: returns }))
+          : callLikeInput(worker, fn, input as ImageInput, likeInput, {
+              signal: clientGone,
+              maxImagePixels: current.settings.maxImagePixels,
+            });
+      return { current, ...(await call) };
+    });
     const version = current.versionOf(info.version);
     const hash = current.hashOf(version);
     reply
@@ -115,7 +118,5 @@ async function callFunction(
     const answer = forHttp(error);
     metrics.window.noteError(name, fn, code, (answer as Error).message ?? String(answer));
     throw answer;
-  } finally {
-    clientGone.release();
   }
 }

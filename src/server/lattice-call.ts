@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { cancelOnClientClose } from './client-close.js';
+import { clientGoneSignal } from './client-close.js';
 import { checkModuleName } from './safe-path.js';
 import type { GatewayLattice } from './gateway-lattice.js';
 import { forHttp } from './http-advice.js';
@@ -26,11 +26,11 @@ export async function answerFromLattice(
     accept: request.headers.accept,
     query: request.query ?? {},
   });
-  const clientGone = cancelOnClientClose(reply);
+  const clientGone = clientGoneSignal(reply);
   try {
     const served = await lattice.callFunction(module, fn, input, {
       returns,
-      signal: clientGone.signal,
+      signal: clientGone,
     });
     reply
       .header('x-wasmtube-module', module)
@@ -42,7 +42,5 @@ export async function answerFromLattice(
   } catch (error) {
     // The remote host's library wording, in HTTP terms.
     throw forHttp(error);
-  } finally {
-    clientGone.release();
   }
 }

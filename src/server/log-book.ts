@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { LineBuffer } from './line-buffer.js';
 
 /** A log line as `GET /admin/logs` and the `log` event carry it (pino's fields, parsed). */
 export interface LogEntry {
@@ -75,13 +76,23 @@ export function matches(entry: LogEntry, filter: { module?: string; minLevel?: n
   return entry.level >= (filter.minLevel ?? 0);
 }
 
-/** A pino destination writing each line to every one of `streams`. */
+/**
+ * A pino destination writing each line to every one of `streams`. The process's stdout and
+ * stderr, written synchronously (one system call per line), get their lines in one write per
+ * event-loop turn ({@link LineBuffer}); other destinations get each line as it comes (some
+ * expect one line per `write`, and a file stream may be ended right after the last line).
+ */
 export function teeStream(...streams: { write(line: string): unknown }[]): {
   write(line: string): boolean;
 } {
+  const targets = streams.map((stream) =>
+    stream === process.stdout || stream === process.stderr
+      ? new LineBuffer(stream as NodeJS.WriteStream)
+      : stream,
+  );
   return {
     write(line: string): boolean {
-      for (const stream of streams) stream.write(line);
+      for (const target of targets) target.write(line);
       return true;
     },
   };

@@ -15,6 +15,11 @@ export function workerOptions(
   // Undefined values would override the worker's own defaults.
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
   return {
+    // A thread sleeps as soon as it has no call, rather than polling for the next one for 100 µs
+    // (the library's default): under HTTP load on a machine with few cores, that polling takes
+    // the CPU the main thread and the clients need (bench group http: ~+30% requests/s). A
+    // gateway's calls wait for HTTP anyway, and calls read in one turn leave together.
+    spinUs: 0,
     ...defined,
     wasmBinary: bytes,
     watch: false,
