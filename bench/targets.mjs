@@ -44,6 +44,30 @@ export function evaluateTargets(rows) {
       .filter(Boolean)
       .join('; '),
   );
+  // Issue 18: sporadic calls, measured side by side with their floors (worker.sparse-*).
+  for (const gap of ['1ms', '10ms']) {
+    const worker = `worker.sparse-${gap}.worker`;
+    const bare = `worker.sparse-${gap}.postmessage`;
+    const atomics = `worker.sparse-${gap}.atomics`;
+    ratioTarget(
+      `sparse-${gap}-vs-postmessage`,
+      `One 64 B call after ~${gap.replace('ms', ' ms')} idle through Worker vs a bare postMessage round trip in the same state (side by side)`,
+      () => p50(worker),
+      () => p50(bare),
+      '≤',
+      1.5,
+      [
+        get(worker)?.p99 &&
+          get(bare)?.p99 &&
+          `p99 ${get(worker).p99.toFixed(0)} vs ${get(bare).p99.toFixed(0)} µs (${(get(worker).p99 / get(bare).p99).toFixed(2)}×)`,
+        p50(worker) &&
+          p50(atomics) &&
+          `${(p50(worker) / p50(atomics)).toFixed(2)}× the SAB+Atomics floor (${p50(atomics).toFixed(1)} µs)`,
+      ]
+        .filter(Boolean)
+        .join('; '),
+    );
+  }
   ratioTarget(
     'latency-vs-extism',
     'Small call (64 B JSON echo), 1 in flight, through Worker vs Extism runInWorker',

@@ -320,7 +320,6 @@ export class Wasmtube {
     const { guest } = core;
     guest.takeOutput(); // what an earlier call or the start function wrote is not this call's
     const abi = callAbi(core.abi, guest.compiled.info, guest.hasAllocator, guest.isWapc, name);
-    const call = { fn: name, payload: prepared.bytes, image: prepared.image, into };
     let bytes: Uint8Array;
     if (abi === 'wapc') {
       if (prepared.image) {
@@ -328,10 +327,19 @@ export class Wasmtube {
       }
       bytes = guest.wapcCall(name, prepared.bytes);
     } else if (abi === 'alloc') {
-      bytes = callAllocAbi(guest, call);
+      bytes = callAllocAbi(guest, {
+        fn: name,
+        payload: prepared.bytes,
+        image: prepared.image,
+        into,
+      });
     } else {
+      // One object per call, built whole (this is the hot path of every call).
       bytes = callWasmtubeAbi(guest, {
-        ...call,
+        fn: name,
+        payload: prepared.bytes,
+        image: prepared.image,
+        into,
         placement: this.#placement,
         headroom: core.headroom,
       });

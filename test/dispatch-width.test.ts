@@ -24,6 +24,16 @@ describe('DispatchWidth', () => {
     expect(width.width).toBe(4);
   });
 
+  it('stays narrow when only some tiny calls run long (preempted on a busy machine)', () => {
+    const width = new DispatchWidth(2, 2);
+    // 60% run 4 µs, 40% 16 µs (their mean, 8.8 µs, is above the threshold): most are tiny.
+    for (let i = 0; i < 200; i++) width.observe(i % 5 < 3 ? 0.004 : 0.016);
+    expect(width.width).toBe(1);
+    // Once most calls run long, they spread.
+    for (let i = 0; i < 200; i++) width.observe(i % 5 < 3 ? 0.012 : 0.004);
+    expect(width.width).toBe(2);
+  });
+
   it('never narrows below one thread, nor where the cores suffice', () => {
     expect(new DispatchWidth(2, 1).narrow).toBe(1);
     const roomy = new DispatchWidth(3, 16);

@@ -3,8 +3,9 @@
 // does. A bare worker_threads postMessage round trip; a SharedArrayBuffer + Atomics channel
 // (thread blocks in Atomics.wait; the caller waits with Atomics.waitAsync, and — for reference —
 // with a blocking Atomics.wait, which no server can afford on its main thread); the same with both
-// sides spinning (no thread is ever woken: the cost of the wake-ups shows as the difference); and
-// bare postMessage with 64 calls in flight to one thread (pipelined throughput).
+// sides spinning (no thread is ever woken: the cost of the wake-ups shows as the difference);
+// bare postMessage with 64 calls in flight to one thread (pipelined throughput); and the
+// postMessage and waitAsync round trips with ~1 ms and ~10 ms idle before each call (sparse).
 import { jsonPayload, latency, SIZES, sizeLabel, throughput } from '../lib.mjs';
 import { startAtomicsThread, startPortThread } from '../threads/bare-client.mjs';
 
@@ -65,6 +66,25 @@ export default async function threads(ctx) {
         'atomics-async.sparse.64',
         'SAB+Atomics (waitAsync), 1 call per ~1 ms idle, 64 B',
         await latency(async () => decode(await atomics.call(encode(data))), ctx.sparseOptions()),
+        'µs',
+        'thread asleep when the call comes',
+      );
+    }
+    if (ctx.want('sparse-10ms.64')) {
+      // One call per ~10 ms: the threads sleep long enough for the (virtual) CPUs to go idle too.
+      const data = jsonPayload(64);
+      const sparse10 = { ...ctx.sparseOptions(), calls: ctx.n(60), gapMs: 10 };
+      ctx.add(
+        'postmessage.sparse-10ms.64',
+        'bare postMessage round trip, 1 call per ~10 ms idle, 64 B',
+        await latency(async () => decode(await port.call('echo', encode(data))), sparse10),
+        'µs',
+        'thread asleep when the call comes',
+      );
+      ctx.add(
+        'atomics-async.sparse-10ms.64',
+        'SAB+Atomics (waitAsync), 1 call per ~10 ms idle, 64 B',
+        await latency(async () => decode(await atomics.call(encode(data))), sparse10),
         'µs',
         'thread asleep when the call comes',
       );

@@ -2,6 +2,7 @@
 // threads, and the same with calls doing ≥ 200 µs of guest work (`work`, rounds 150000). The 1-
 // and 2-thread pools are measured in turns (see throughputs() in lib.mjs).
 import { Wasmtube, Worker } from '../../dist/index.js';
+import { startAtomicsThread, startPortThread } from '../threads/bare-client.mjs';
 import {
   batch,
   FIXTURE,
@@ -11,12 +12,15 @@ import {
   SIZES,
   sizeLabel,
   sleep,
+  summarize,
   throughputs,
 } from '../lib.mjs';
 
 export const title = "wasmtube's Worker";
 
 const WORK_ROUNDS = 150_000;
+/** The Worker's default `spinUs`: how long its thread polls for the next call before sleeping. */
+const SPIN_US = 100;
 
 export default async function worker(ctx) {
   const one = await Worker.start({ wasmFile: FIXTURE, threads: 1, watch: false });
@@ -40,6 +44,23 @@ export default async function worker(ctx) {
         'µs',
         'thread asleep when the call comes',
       );
+    }
+    if (ctx.want('latency.sparse-10ms.64')) {
+      const data = jsonPayload(64);
+      ctx.add(
+        'latency.sparse-10ms.64',
+        'Worker 1 thread: 1 call per ~10 ms idle, echo 64 B',
+        await latency(() => one.callFunction('echo', { data }), {
+          ...ctx.sparseOptions(),
+          calls: ctx.n(60),
+          gapMs: 10,
+        }),
+        'µs',
+        'thread asleep when the call comes',
+      );
+    }
+    for (const gapMs of [1, 10]) {
+      if (ctx.want(`sparse-${gapMs}ms`)) await sparseSideBySide(ctx, one, gapMs);
     }
     if (ctx.want('hops')) await hops(ctx, one);
   } catch (error) {
@@ -85,6 +106,67 @@ export default async function worker(ctx) {
     await Promise.all([one.stop(), two?.stop()]);
   }
   return ctx.rows;
+}
+
+/**
+ * Sporadic calls, the Worker and its floors in the same state: one loop takes turns between a
+ * Worker call, a bare postMessage round trip and a SAB+Atomics (waitAsync) round trip, each after
+ * `gapMs` of idle, so that each finds every thread (its own and the others') asleep and the
+ * machine in the same condition. The Worker's thread spins `spinUs` (100 µs by default) after a
+ * call before it sleeps; with 1 ms or 10 ms between calls that spin is long over when the next
+ * call comes. The bare threads, and the caller's encoding of the JSON, are those of the
+ * `threads` group.
+ */
+async function sparseSideBySide(ctx, worker, gapMs) {
+  const data = jsonPayload(64);
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const encode = () => encoder.encode(JSON.stringify(data));
+  const decode = (bytes) => JSON.parse(decoder.decode(bytes));
+  const port = await startPortThread();
+  const atomics = await startAtomicsThread();
+  try {
+    const kinds = [
+      ['worker', 'Worker 1 thread', () => worker.callFunction('echo', { data })],
+      [
+        'postmessage',
+        'bare postMessage round trip',
+        async () => decode(await port.call('echo', encode())),
+      ],
+      [
+        'atomics',
+        'SAB+Atomics round trip (waitAsync)',
+        async () => decode(await atomics.call(encode())),
+      ],
+    ];
+    const samples = kinds.map(() => []);
+    const calls = ctx.n(gapMs >= 10 ? 250 : 600);
+    const warmup = ctx.n(50);
+    for (let i = 0; i < warmup + calls; i++) {
+      for (let k = 0; k < kinds.length; k++) {
+        // Rotate who goes first, so no kind always follows the same other kind.
+        const kind = (i + k) % kinds.length;
+        await sleep(gapMs);
+        const start = performance.now();
+        await kinds[kind][2]();
+        if (i >= warmup) samples[kind].push((performance.now() - start) * 1000);
+      }
+    }
+    kinds.forEach(([id, label], k) =>
+      ctx.add(
+        `sparse-${gapMs}ms.${id}`,
+        `${label}, 1 call per ~${gapMs} ms idle, echo 64 B (side by side)`,
+        summarize(samples[k]),
+        'µs',
+        id === 'worker'
+          ? `its thread spun ${SPIN_US} µs after the last call, then slept`
+          : 'thread asleep when the call comes',
+      ),
+    );
+  } finally {
+    await port.terminate();
+    await atomics.terminate();
+  }
 }
 
 /**

@@ -92,13 +92,18 @@ export function checkKnownOptions(
   }
 }
 
+/** The entries of each table of checks, listed once (calls check their options every time). */
+const tableEntries = new WeakMap<object, [string, OptionCheck][]>();
+
 /** Runs each table entry on the option of that name when it is present (not `undefined`). */
 export function checkOptionValues(
   options: Record<string, unknown>,
   checks: Readonly<Record<string, OptionCheck>>,
   prefix = 'options',
 ): void {
-  for (const [key, check] of Object.entries(checks)) {
+  let entries = tableEntries.get(checks);
+  if (!entries) tableEntries.set(checks, (entries = Object.entries(checks)));
+  for (const [key, check] of entries) {
     const value = options[key];
     if (value !== undefined) check(value, `${prefix}.${key}`);
   }

@@ -72,6 +72,9 @@ export interface GuestInstanceOptions {
   deferRestore?: boolean | undefined;
 }
 
+/** What a guest without captured output wrote: one object for every call (read-only). */
+const NO_OUTPUT: CapturedOutput = Object.freeze({ stdout: '', stderr: '' });
+
 /**
  * One live instance of a compiled module and its memory. Owns the instance lifecycle: it
  * instantiates, turns traps into typed errors, and replaces a trapped instance with a fresh one,
@@ -106,6 +109,10 @@ export class GuestInstance implements GuestAccess {
   #generation = 0;
   /** Exports already checked against a signature, for this instance. */
   #resolved = new Map<string, CallableFunction>();
+  /** The last lookup of {@link resolve}: a thread calls the same function over and over. */
+  #lastResolved:
+    | { name: string; params: readonly ValueType[]; result: string; fn: CallableFunction }
+    | undefined;
 
   constructor(compiled: CompiledModule, options: GuestInstanceOptions = {}) {
     this.compiled = compiled;
@@ -174,6 +181,7 @@ export class GuestInstance implements GuestAccess {
     }
     this.#instance = instance;
     this.#resolved = new Map();
+    this.#lastResolved = undefined;
     const pages = this.compiled.pagesGlobal
       ? (instance.exports[this.compiled.pagesGlobal] as WebAssembly.Global)
       : undefined;
@@ -259,7 +267,7 @@ export class GuestInstance implements GuestAccess {
 
   /** Output captured (`'capture'`) since the last time it was taken. */
   takeOutput(): CapturedOutput {
-    return this.#wasiContext?.takeOutput() ?? { stdout: '', stderr: '' };
+    return this.#wasiContext?.takeOutput() ?? NO_OUTPUT;
   }
 
   /**
@@ -342,9 +350,17 @@ export class GuestInstance implements GuestAccess {
     params: readonly ValueType[],
     result: ValueType | 'void',
   ): CallableFunction {
+    // Without building the key (a string per call) when the last call asked the same.
+    const last = this.#lastResolved;
+    if (last && last.name === name && last.params === params && last.result === result) {
+      return last.fn;
+    }
     const key = `${name}(${params.join(',')})${result}`;
     const cached = this.#resolved.get(key);
-    if (cached) return cached;
+    if (cached) {
+      this.#lastResolved = { name, params, result, fn: cached };
+      return cached;
+    }
     const fn = this.exportedFunction(name);
     const expected: FunctionSignature = {
       params: [...params],

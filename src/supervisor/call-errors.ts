@@ -61,7 +61,7 @@ export function stopError(
 
 /** Which version and thread served a call, and how long it waited and ran. */
 export function callInfo(call: PendingCall, info: ThreadResponse['info']): CallInfo {
-  return {
+  const result: CallInfo = {
     version: info.version,
     threadId: info.threadId,
     queuedMs: Math.max(0, info.startedAt - call.createdAt),
@@ -69,7 +69,8 @@ export function callInfo(call: PendingCall, info: ThreadResponse['info']): CallI
     startedAt: info.startedAt,
     finishedAt: info.finishedAt,
     attempts: call.attempts,
-    ...(info.stdout !== undefined && { stdout: info.stdout }),
-    ...(info.stderr !== undefined && { stderr: info.stderr }),
   };
+  if (info.stdout !== undefined) result.stdout = info.stdout;
+  if (info.stderr !== undefined) result.stderr = info.stderr;
+  return result;
 }

@@ -100,6 +100,7 @@ export class Dispatcher {
    */
   rebalance(idle: ThreadLink<PendingCall>): void {
     if (this.#queue.length > 0 || idle.load > 0) return;
+    if (!this.#anyPipelined(idle)) return; // nothing to take (and no list to build per reply)
     const index = [...this.#table.active()].indexOf(idle);
     if (index < 0) return;
     // A thread outside the dispatch width steals only from a thread stuck on a call: one
@@ -138,6 +139,12 @@ export class Dispatcher {
       if (this.#table.busyFor(link, now, WIDEN_AFTER_MS)) stuck = true;
     }
     if (this.#width.setStuck(stuck)) this.pump();
+  }
+
+  /** Whether a thread other than `idle` has calls waiting behind the one it runs. */
+  #anyPipelined(idle: ThreadLink<PendingCall>): boolean {
+    for (const link of this.#table.links()) if (link !== idle && link.load >= 2) return true;
+    return false;
   }
 
   /** The least loaded thread with room, among the threads calls go to now (DispatchWidth). */

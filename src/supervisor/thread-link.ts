@@ -40,6 +40,8 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   #outbox: CallMessage[] = [];
   /** Each call's buffers to move (kept per call, to post calls one by one if a batch fails). */
   #outboxTransfers: ArrayBuffer[][] = [];
+  /** The same buffers in one list, as postMessage takes them. */
+  #outboxMoves: ArrayBuffer[] = [];
   readonly #onUnsendable: (call: C, error: Error) => void;
   /** The thread's answer to a reload's prepare step, by reload id. */
   readonly #preparing = new Map<number, (error: Error | undefined) => void>();
@@ -105,16 +107,19 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
     this.#outbox.push({ slot, task });
     this.#outboxTransfers.push(transfer);
+    for (const buffer of transfer) this.#outboxMoves.push(buffer);
   }
 
   #flush(): void {
     if (this.#closed || this.#outbox.length === 0) return;
     const outbox = this.#outbox;
     const transfers = this.#outboxTransfers;
+    const moves = this.#outboxMoves;
     this.#outbox = [];
     this.#outboxTransfers = [];
+    this.#outboxMoves = [];
     try {
-      this.#port.postMessage(outbox, transfers.flat());
+      this.#port.postMessage(outbox, moves);
     } catch {
       // A task that cannot be cloned (this runs in a microtask: a throw here would take the
       // process down). Post the calls one by one, so only the unsendable ones fail.

@@ -30,6 +30,8 @@ export class Watchdog {
   readonly #startTimeoutMs: number;
   readonly #hooks: WatchdogHooks;
   #timer: NodeJS.Timeout | undefined;
+  /** No call in flight since stop(): the next tick ends the timer (see stop()). */
+  #idle = false;
   #degradedSince: number | undefined;
 
   constructor(
@@ -45,15 +47,24 @@ export class Watchdog {
   }
 
   start(): void {
+    this.#idle = false;
     this.#timer ??= setInterval(() => this.#tick(), WATCHDOG_MS).unref();
   }
 
+  /**
+   * No call is in flight: the timer ends at its next tick, unless a call comes first. Sporadic
+   * calls then find it running instead of arming and clearing a timer each.
+   */
   stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#idle = true;
   }
 
   #tick(): void {
+    if (this.#idle) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+      return;
+    }
     const now = epochNow();
     for (const link of this.#table.links()) {
       for (const call of link.calls()) {
