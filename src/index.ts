@@ -40,7 +40,11 @@ export {
   type ValueType,
 } from './bridge/wasm-binary.js';
 export { Worker } from './supervisor/worker.js';
-export { setBlankThreads, DEFAULT_BLANK_THREADS } from './supervisor/blank-threads.js';
+export {
+  setBlankThreads,
+  DEFAULT_BLANK_THREADS,
+  type BlankThreadCount,
+} from './supervisor/blank-threads.js';
 export type {
   CallInfo,
   ReloadResult,

@@ -2,6 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Worker as NodeWorker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { setBlankThreads, DEFAULT_BLANK_THREADS, type Worker } from '../dist/index.js';
+import { availableParallelism } from 'node:os';
+import { blankThreads } from '../dist/supervisor/blank-threads.js';
 import { fixture, WASM_TEST } from './helpers.js';
 import { DIST, eventually, nextEvent, runScript, startWorker } from './pool-helpers.js';
 
@@ -121,8 +123,31 @@ describe('the reservoir of blank threads', () => {
     expect(code).toBe(0);
   });
 
+  it("'auto' (the default) keeps the largest growth a live pool can make, at most one per core", async () => {
+    expect(DEFAULT_BLANK_THREADS).toBe('auto');
+    const small = await scaledToZero({ maxThreads: 1 });
+    await eventually(() => blankThreads.available === 1, 'one blank thread for a pool of 0..1');
+    const big = await scaledToZero({ maxThreads: 8 });
+    const most = Math.min(8, availableParallelism());
+    await eventually(() => blankThreads.available === most, `${most} for a pool of 0..8`);
+    await big.stop();
+    expect(blankThreads.available).toBe(1);
+    // A fixed pool cannot grow: it asks for none.
+    const fixed = await startWorker({ threads: 2 });
+    await small.stop();
+    expect(blankThreads.available).toBe(0);
+    await fixed.stop();
+    // A number fixes the size whatever the pools.
+    setBlankThreads(3);
+    const again = await scaledToZero({ maxThreads: 1 });
+    await eventually(() => blankThreads.available === 3, 'three blank threads, as set');
+    await again.stop();
+    expect(blankThreads.available).toBe(3);
+  });
+
   it('rejects a bad size with ERR_INVALID_ARGUMENT', () => {
-    for (const size of [-1, 1.5, 65, '1', Number.NaN]) {
+    expect(() => setBlankThreads('auto')).not.toThrow();
+    for (const size of [-1, 1.5, 65, '1', 'Auto', Number.NaN]) {
       expect(() => setBlankThreads(size as number)).toThrow(
         expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
       );

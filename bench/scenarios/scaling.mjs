@@ -4,11 +4,12 @@
 // - cold-call / cold-call-no-reservoir: a Worker with minThreads 0 and idleTimeoutMs 20; each
 //   sample waits until the pool is at zero threads and the reservoir has had time to boot its
 //   replacement blank thread (sporadic calls), then times one echo call: with the default
-//   reservoir (1 blank thread: claim it, instantiate the compiled module) and with none (boot a
-//   thread, then instantiate).
-// - grow / grow-reservoir-3: a Worker with minThreads 1, maxThreads 4; 200 calls of ~5 ms each
+//   reservoir ('auto': 1 blank thread for this pool of 0..1; claim it, instantiate the compiled
+//   module) and with none (boot a thread, then instantiate).
+// - grow / grow-reservoir-1: a Worker with minThreads 1, maxThreads 4; 200 calls of ~5 ms each
 //   are submitted at once; time from the submit until all 4 threads are ready and serving, with
-//   the default reservoir (1) and with 3 blank threads (every thread the growth needs).
+//   the default reservoir ('auto': maxThreads − minThreads, at most one per core: 2 on 2 cores;
+//   the pool's warm spare is the third new thread) and with 1 blank thread (one thread boots).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_BLANK_THREADS, setBlankThreads, Worker } from '../../dist/index.js';
@@ -60,12 +61,12 @@ export default async function scaling(ctx) {
       }
       ctx.add(
         id,
-        blank > 0
-          ? `cold call to a module at zero, ${blank} blank thread (goal ≤ 30 ms p50)`
+        blank !== 0
+          ? `cold call to a module at zero, reservoir ${blank} (goal ≤ 30 ms p50)`
           : 'cold call to a module at zero, no blank thread',
         summarize(samples),
         'ms',
-        blank > 0
+        blank !== 0
           ? 'claims a warm blank thread, instantiates the compiled module, runs echo'
           : 'boots a thread, instantiates the compiled module, runs echo',
       );
@@ -76,7 +77,7 @@ export default async function scaling(ctx) {
   }
   for (const [id, blank] of [
     ['grow', DEFAULT_BLANK_THREADS],
-    ['grow-reservoir-3', MAX_THREADS - 1],
+    ['grow-reservoir-1', 1],
   ]) {
     if (!ctx.want(id)) continue;
     setBlankThreads(blank);
@@ -107,7 +108,7 @@ export default async function scaling(ctx) {
     setBlankThreads(DEFAULT_BLANK_THREADS);
     ctx.add(
       id,
-      `grow 1 → ${MAX_THREADS} threads under load, ${blank} blank thread${blank > 1 ? 's' : ''}` +
+      `grow 1 → ${MAX_THREADS} threads under load, reservoir ${blank}` +
         (blank === DEFAULT_BLANK_THREADS ? ' (goal ≤ 100 ms p50)' : ''),
       summarize(samples),
       'ms',

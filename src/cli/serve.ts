@@ -10,18 +10,19 @@ import { addLatticeFlags } from './lattice-flags.js';
 import { checkListenAddress, listenError } from './listen-check.js';
 import { prettyStream } from './pretty-log.js';
 import { nonNegativeInteger, port, positiveInteger } from './options.js';
-import { DEFAULT_BLANK_THREADS } from '../supervisor/blank-threads.js';
+import { type BlankThreadCount, DEFAULT_BLANK_THREADS } from '../supervisor/blank-threads.js';
 import { runLatticeServe, type HostFlags } from './serve-lattice.js';
 
-/** Commander parser for --blank-threads: 0 to 64. */
-function blankThreadCount(value: string): number {
-  const n = nonNegativeInteger(value);
-  if (n > 64) throw new FlagError('Expected an integer from 0 to 64.');
+/** Commander parser for --blank-threads: auto, or 0 to 64. */
+function blankThreadCount(value: string): BlankThreadCount {
+  if (value === 'auto') return value;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n <= 64)) throw new FlagError("Expected 'auto' or an integer from 0 to 64.");
   return n;
 }
 
 interface ServeFlags extends HostFlags {
-  blankThreads: number;
+  blankThreads: BlankThreadCount;
   host: string;
   port: number;
   threads?: number;
@@ -81,8 +82,9 @@ export function serveCommand(): Command {
     )
     .option(
       '--blank-threads <n>',
-      'warm blank threads (0 to 64) that modules claim as they grow: a call to a module scaled ' +
-        'to zero waits for an instance, not a thread boot (0: none)',
+      'warm blank threads (auto, or 0 to 64) that modules claim as they grow: a call to a ' +
+        'module scaled to zero waits for an instance, not a thread boot (auto: the largest ' +
+        'growth of a module, at most one per core; 0: none)',
       blankThreadCount,
       DEFAULT_BLANK_THREADS,
     )

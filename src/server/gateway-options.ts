@@ -1,3 +1,4 @@
+import type { BlankThreadCount } from '../supervisor/blank-threads.js';
 import type { FastifyServerOptions } from 'fastify';
 import { checkKnownOptions } from '../bridge/check-options.js';
 import type { HostFunctions } from '../bridge/host-functions.js';
@@ -36,9 +37,11 @@ export interface GatewayOptions {
   /**
    * Warm blank threads the process keeps for modules to claim when they grow, so a call to a
    * module scaled to zero waits ≈1 ms for an instance instead of ≈40 ms for a thread to boot
-   * (see `setBlankThreads`; the reservoir is process-wide). 0 disables it. Default: 1.
+   * (see `setBlankThreads`; the reservoir is process-wide). `'auto'`: as many as the largest
+   * growth (maxThreads − minThreads) of a module, at most one per core. 0 disables it.
+   * Default: `'auto'`.
    */
-  blankThreads?: number;
+  blankThreads?: BlankThreadCount;
 }
 
 /** Where to listen. */
@@ -91,10 +94,14 @@ export function checkGatewayOptions(options: GatewayOptions): void {
     throw new InvalidArgumentError('options.token must be a non-empty string.');
   }
   const blank = options.blankThreads;
-  if (blank !== undefined && (!Number.isInteger(blank) || blank < 0 || blank > 64)) {
+  if (
+    blank !== undefined &&
+    blank !== 'auto' &&
+    (!Number.isInteger(blank) || blank < 0 || blank > 64)
+  ) {
     throw new InvalidArgumentError(
-      `options.blankThreads must be an integer from 0 to 64 (0 disables the reservoir of warm ` +
-        `threads), got ${JSON.stringify(blank)}.`,
+      `options.blankThreads must be 'auto' or an integer from 0 to 64 (0 disables the ` +
+        `reservoir of warm threads), got ${JSON.stringify(blank)}.`,
     );
   }
   const limit = options.bodyLimitBytes;

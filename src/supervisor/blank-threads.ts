@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
 import { InvalidArgumentError } from '../errors.js';
 import type { BlankThreadData } from '../thread/blank-thread.js';
@@ -13,8 +14,11 @@ export interface ClaimedThread {
   workerData: Record<string, unknown>;
 }
 
+/** How many blank threads to keep: a number, or `'auto'` (see {@link setBlankThreads}). */
+export type BlankThreadCount = number | 'auto';
+
 /** The reservoir's size unless {@link setBlankThreads} says otherwise. */
-export const DEFAULT_BLANK_THREADS = 1;
+export const DEFAULT_BLANK_THREADS: BlankThreadCount = 'auto';
 
 /**
  * The process-wide reservoir of warm blank threads shared by every pool. Booting a thread
@@ -28,14 +32,24 @@ export const DEFAULT_BLANK_THREADS = 1;
  * alive.
  */
 class BlankThreads {
-  #size = DEFAULT_BLANK_THREADS;
+  #setting: BlankThreadCount = DEFAULT_BLANK_THREADS;
   #started = false;
+  /** How far each pool that can grow may grow (maxThreads − minThreads), for `'auto'`. */
+  readonly #growth = new Map<object, number>();
   /** Booted or booting, oldest first (the first to be claimed). */
   readonly #threads: ClaimedThread[] = [];
   #refill: NodeJS.Immediate | undefined;
 
+  /**
+   * Threads to keep now. `'auto'`: as many as the largest growth a live pool can make, so a
+   * burst takes every thread it needs at once (booting one while the cores are busy serving
+   * took 200+ ms here), at most one per core (more threads than cores rarely serve faster) and
+   * none once no pool can grow.
+   */
   get size(): number {
-    return this.#size;
+    if (this.#setting !== 'auto') return this.#setting;
+    const largest = Math.max(0, ...this.#growth.values());
+    return Math.min(largest, availableParallelism());
   }
 
   /** Blank threads booted or booting now. */
@@ -44,16 +58,24 @@ class BlankThreads {
   }
 
   /** Sets the size: boots the missing threads (once started) or ends the extra ones. */
-  resize(size: number): void {
-    this.#size = size;
-    while (this.#threads.length > size) void this.#threads.pop()!.piscina.destroy();
-    if (this.#started) this.#fill();
+  resize(setting: BlankThreadCount): void {
+    this.#setting = setting;
+    this.#fit();
   }
 
-  /** Starts keeping `size` blank threads warm (a pool that can grow exists). */
-  warm(): void {
+  /**
+   * A pool that can grow by `growth` threads exists (`owner` until {@link release}): keep blank
+   * threads warm for it.
+   */
+  warm(owner: object, growth: number): void {
     this.#started = true;
-    this.#fill();
+    this.#growth.set(owner, growth);
+    this.#fit();
+  }
+
+  /** The pool `owner` stopped: with `'auto'` the reservoir shrinks to what the others need. */
+  release(owner: object): void {
+    if (this.#growth.delete(owner)) this.#fit();
   }
 
   /**
@@ -71,8 +93,15 @@ class BlankThreads {
     return claimed;
   }
 
+  /** Ends the threads beyond the size, and boots the missing ones once a pool can grow. */
+  #fit(): void {
+    const size = this.size;
+    while (this.#threads.length > size) void this.#threads.pop()!.piscina.destroy();
+    if (this.#started) this.#fill();
+  }
+
   #fill(): void {
-    while (this.#threads.length < this.#size) {
+    while (this.#threads.length < this.size) {
       const workerData: BlankThreadData & Record<string, unknown> = { wasmtubeBlank: true };
       const piscina = piscinaOfOne(workerData, undefined);
       // A blank thread runs no guest code; should it die anyway, piscina replaces it.
@@ -86,17 +115,19 @@ class BlankThreads {
 export const blankThreads = new BlankThreads();
 
 /**
- * Sets how many warm blank threads the process keeps for pools to claim (default 1; 0 disables
- * the reservoir and ends its threads). A call to a module scaled to zero then takes a thread
- * from the reservoir (≈ a few ms) instead of booting one (≈40 ms). Blank threads never keep the
- * process alive.
- * @throws `ERR_INVALID_ARGUMENT` for a size that is not an integer from 0 to 64.
+ * Sets how many warm blank threads the process keeps for pools to claim. A call to a module
+ * scaled to zero, or a pool growing under load, then takes a thread from the reservoir (≈ a few
+ * ms) instead of booting one (≈40 ms on a quiet machine, 200+ ms while the cores are busy).
+ * Default `'auto'`: the largest growth (maxThreads − minThreads) of the pools alive, at most one
+ * per core, none while no pool can grow. A number fixes the size (0 disables the reservoir and
+ * ends its threads). Each blank thread holds ≈10 MB; blank threads never keep the process alive.
+ * @throws `ERR_INVALID_ARGUMENT` for a size that is not `'auto'` or an integer from 0 to 64.
  */
-export function setBlankThreads(size: number): void {
-  if (!Number.isInteger(size) || size < 0 || size > 64) {
+export function setBlankThreads(size: BlankThreadCount): void {
+  if (size !== 'auto' && (!Number.isInteger(size) || size < 0 || size > 64)) {
     throw new InvalidArgumentError(
-      `The number of blank threads must be an integer from 0 to 64 (0 disables the reservoir), ` +
-        `got ${JSON.stringify(size)}.`,
+      `The number of blank threads must be 'auto' or an integer from 0 to 64 (0 disables the ` +
+        `reservoir), got ${JSON.stringify(size)}.`,
       { details: { size } },
     );
   }

@@ -95,7 +95,9 @@ export class ThreadTable {
     this.#resourceLimits = options.resourceLimits;
     this.#hooks = hooks;
     // A pool that grows takes its new threads from the reservoir of blank threads.
-    if (this.scale.min < this.scale.max && !this.#resourceLimits) blankThreads.warm();
+    if (this.scale.min < this.scale.max && !this.#resourceLimits) {
+      blankThreads.warm(this, this.scale.max - this.scale.min);
+    }
   }
 
   /** The pool serving now (set by {@link serveWith}). */
@@ -307,6 +309,7 @@ export class ThreadTable {
    */
   closeAll(): { lost: PendingCall[]; ended: Promise<void> } {
     clearInterval(this.#shrinkTimer);
+    blankThreads.release(this);
     const pools = [this.#pool, ...this.#retiring].filter((pool) => pool !== undefined);
     this.#retiring.clear();
     const lost = pools.flatMap((pool) => this.#close(pool));
