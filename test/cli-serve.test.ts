@@ -73,8 +73,12 @@ describe('wasmtube serve', () => {
       ['--threads', '0'],
       ['--log-level', 'loud'],
       ['--isolation', 'request'],
+      ['--blank-threads', 'many'],
+      ['--blank-threads', '65'],
     ]) {
       expect((await runCli(['serve', '.', ...args])).code).toBe(2);
     }
+    const { stderr } = await runCli(['serve', '.', '--blank-threads', 'many']);
+    expect(stderr).toContain("Expected 'auto' or an integer from 0 to 64");
   });
 });
