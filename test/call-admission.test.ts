@@ -54,3 +54,34 @@ describe('a Worker call without options', () => {
     expect(worker.stats().failedByCode).toEqual({ ERR_WORKER_STOPPED: 1 });
   });
 });
+
+// Small inputs a call encoded itself (JSON data) cross in the task's clone; a caller's bytes are
+// copied into a staging buffer that moves. Either way the caller's bytes stay whole and unchanged,
+// and every call of a batch has its own input.
+describe("a Worker call's input bytes", () => {
+  it('stay usable by the caller, for calls in flight together and after', async () => {
+    const worker = await startWorker({ threads: 1 });
+    for (const size of [3, 4096, 4097, 300 * 1024]) {
+      // JSON text of exactly `size` bytes (the guest's echo reads JSON).
+      const input = new TextEncoder().encode(JSON.stringify('ab'.repeat(size).slice(0, size - 2)));
+      const copy = Uint8Array.from(input);
+      const results = await Promise.all([
+        worker.callFunction('echo', { bytes: input }, { returns: 'bytes' }),
+        worker.callFunction('echo', { bytes: input }, { returns: 'bytes' }),
+      ]);
+      for (const result of results) expect(Buffer.compare(result, copy)).toBe(0);
+      expect(input.byteLength).toBe(size);
+      expect(Buffer.compare(input, copy)).toBe(0);
+    }
+  });
+
+  it('of data encoded by the call arrive per call, also in one batch and as a bytes result', async () => {
+    const worker = await startWorker({ threads: 1 });
+    const data = { text: 'x'.repeat(100) };
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => worker.callFunction('echo', { data }, { returns: 'bytes' })),
+    );
+    for (const result of results) expect(result.toString()).toBe(JSON.stringify(data));
+    expect(data.text.length).toBe(100);
+  });
+});
