@@ -63,14 +63,19 @@ export class CallBook {
     return this.#inflight.values();
   }
 
+  /** A call refused at admission: counted, and its promise rejects with `error`. */
+  refuse(error: unknown): Promise<never> {
+    this.stats.failedWith((error as WasmtubeError).code ?? 'ERR_UNKNOWN', 0);
+    return Promise.reject(error);
+  }
+
   /**
-   * Admits a call (`spec` throws the caller's error) and queues it; the promise settles with its
+   * Queues an admitted call, or rejects it when the queue is full; the promise settles with its
    * result, or `{ result, info }` when asked.
    */
-  add<T>(spec: () => CallSpec): Promise<T> {
+  add<T>(admitted: CallSpec): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       try {
-        const admitted = spec();
         const waiting = this.#inflight.size - this.#table.threads;
         if (waiting >= this.#maxQueue) {
           throw new QueueFullError(
@@ -80,7 +85,7 @@ export class CallBook {
           );
         }
         const call = new PendingCall(admitted, resolve as (value: unknown) => void, reject);
-        call.listenForAbort(() => this.stop(call, 'user'));
+        if (call.signal) call.listenForAbort(() => this.stop(call, 'user'));
         this.#inflight.add(call);
         if (call.queueTimeoutMs > 0) this.#queueTimeouts++;
         if (this.#inflight.size === 1) this.#hooks.onBusy();

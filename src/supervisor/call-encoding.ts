@@ -25,10 +25,19 @@ import type {
   RgbImage,
 } from '../types.js';
 import type { ThreadData, ThreadTask } from '../protocol/messages.js';
+import { ownsWholeBuffer } from '../protocol/transfer.js';
 import { stagingBuffers } from './staging-buffers.js';
 
+/** Inputs the Worker encoded itself up to this size are cloned with the task, not moved. */
+const CLONED_INPUT_MAX_BYTES = 4096;
+const NO_TRANSFER: ArrayBuffer[] = [];
+
 /** The parts of a pending call a thread needs. */
-export type TaskSource = Omit<ThreadTask, 'input'> & { input: CallInput | undefined };
+export type TaskSource = Omit<ThreadTask, 'input'> & {
+  input: CallInput | undefined;
+  /** The input bytes are the call's own JSON encoding (no one else holds them). */
+  ownsInput: boolean;
+};
 
 /** The task for a thread, with the bytes to move. */
 export function toTask(call: TaskSource): { task: ThreadTask; transfer: ArrayBuffer[] } {
@@ -50,6 +59,13 @@ export function toTask(call: TaskSource): { task: ThreadTask; transfer: ArrayBuf
   // Shared input is read in place by the thread: no copy (the caller keeps it unchanged until
   // the call settles).
   if (!bytes || isShared(bytes)) return { task, transfer: [] };
+  // A small input the call encoded itself crosses in the message's clone: cheaper than a copy,
+  // a moved buffer and the staging bookkeeping, and the call keeps it for a retry. Only its own:
+  // a caller's buffer passed to two calls of one batch would arrive as ONE buffer, which the
+  // thread takes as both calls' staging buffer (and moves back with the first result).
+  if (call.ownsInput && bytes.byteLength <= CLONED_INPUT_MAX_BYTES && ownsWholeBuffer(bytes)) {
+    return { task, transfer: NO_TRANSFER };
+  }
   const copy = stagingBuffers.copyOf(bytes);
   task.input = input.image ? { ...(call.input as ImageInput), image: copy } : { bytes: copy };
   return { task, transfer: [copy.buffer as ArrayBuffer] };
@@ -129,18 +145,25 @@ export function rejectNonObject(options: unknown, method: string): Promise<never
 export function encodeInput(
   input: CallInput,
   returns: ResultKind | undefined,
-): { input: CallInput; returns: ResultKind } {
+): { input: CallInput; returns: ResultKind; owned: boolean } {
   const kind = inputKind(input, returns);
   if (kind === 'data') {
     const encoded = encodeData(input as DataInput, returns);
-    return { input: { bytes: encoded.bytes }, returns: encoded.returns };
+    // JSON text is freshly encoded per call; msgpackr may hand out views of a buffer it reuses.
+    const owned = (input as DataInput).codec !== 'msgpack';
+    return { input: { bytes: encoded.bytes }, returns: encoded.returns, owned };
   }
-  if (kind === 'bytes')
-    return { input: { bytes: (input as BytesInput).bytes }, returns: returns ?? 'bytes' };
+  if (kind === 'bytes') {
+    return {
+      input: { bytes: (input as BytesInput).bytes },
+      returns: returns ?? 'bytes',
+      owned: false,
+    };
+  }
   // Only the fields a thread reads cross to it: anything else might not be cloneable.
   const { image, width, height } = input as ImageInput;
   const sized = width === undefined ? { image } : { image, width, height };
-  return { input: sized, returns: returns ?? 'json' };
+  return { input: sized, returns: returns ?? 'json', owned: false };
 }
 
 /** Validates the probe once, and encodes its data here, like a call's. */

@@ -11,6 +11,12 @@ import type { ThreadResponse } from '../protocol/messages.js';
 import type { PendingCall, StopReason } from './pending-call.js';
 import type { CallInfo } from './worker-types.js';
 
+/** The error for a call made to a worker that is not running (stopping or stopped). */
+export function notTakingCalls(name: string | undefined, state: string): WasmtubeError {
+  const named = name ? ` "${name}"` : '';
+  return new WorkerStoppedError(`The worker${named} is ${state} and takes no calls.`);
+}
+
 /**
  * The error for a call stopped for `reason` (undefined: its thread died under it). `started`:
  * whether its thread had started it; `failure`: the supervisor's error once it gave up.

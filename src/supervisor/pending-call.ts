@@ -25,6 +25,8 @@ const MOVES: Readonly<Record<CallPlace, readonly CallPlace[]>> = {
 export interface CallSpec {
   fn: string;
   input: CallInput | undefined;
+  /** `input` holds bytes the call encoded itself (see `toTask`). */
+  ownsInput: boolean;
   returns: ResultKind | undefined;
   /** Where a bytes or RGB result is copied when it fits (`options.resultBuffer`). */
   resultBuffer: Uint8Array | undefined;
@@ -45,6 +47,7 @@ export interface CallSpec {
 export class PendingCall implements LinkedCall {
   readonly fn: string;
   readonly input: CallInput | undefined;
+  readonly ownsInput: boolean;
   readonly returns: ResultKind | undefined;
   readonly resultBuffer: Uint8Array | undefined;
   readonly typed: ThreadTask['typed'];
@@ -73,6 +76,7 @@ export class PendingCall implements LinkedCall {
   constructor(spec: CallSpec, resolve: (value: unknown) => void, reject: (error: unknown) => void) {
     this.fn = spec.fn;
     this.input = spec.input;
+    this.ownsInput = spec.ownsInput;
     this.returns = spec.returns;
     this.resultBuffer = spec.resultBuffer;
     this.typed = spec.typed;

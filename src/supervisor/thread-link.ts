@@ -43,6 +43,8 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
   /** The same buffers in one list, as postMessage takes them. */
   #outboxMoves: ArrayBuffer[] = [];
   readonly #onUnsendable: (call: C, error: Error) => void;
+  /** {@link #flush}, bound once (not a closure per post). */
+  readonly #flushSoon = (): void => this.#flush();
   /** The thread's answer to a reload's prepare step, by reload id. */
   readonly #preparing = new Map<number, (error: Error | undefined) => void>();
   /** The module version the thread serves. */
@@ -104,7 +106,7 @@ export class ThreadLink<C extends LinkedCall = LinkedCall> {
     call.attach(this, slot);
     if (this.#calls.size === 0) this.#port.ref();
     this.#calls.set(slot, call);
-    if (this.#outbox.length === 0) queueMicrotask(() => this.#flush());
+    if (this.#outbox.length === 0) queueMicrotask(this.#flushSoon);
     this.#outbox.push({ slot, task });
     this.#outboxTransfers.push(transfer);
     for (const buffer of transfer) this.#outboxMoves.push(buffer);

@@ -4,12 +4,7 @@ import { describeExports, type ExportInfo } from '../bridge/describe-exports.js'
 import type { CommandResult } from '../bridge/guest-instance.js';
 import type { TypedCallOptions } from '../bridge/typed-call.js';
 import { mainThreadFunctions, serveHostChannel } from './host-channel-server.js';
-import {
-  InvalidArgumentError,
-  WasmtubeError,
-  WorkerNotFoundError,
-  WorkerStoppedError,
-} from '../errors.js';
+import { InvalidArgumentError, WasmtubeError, WorkerNotFoundError } from '../errors.js';
 import type { CallFunction, CallInput } from '../types.js';
 import type { ThreadData, ThreadResponse } from '../protocol/messages.js';
 import { lookup, register, unregister } from './registry.js';
@@ -35,11 +30,12 @@ import type {
   WorkerStats,
 } from './worker-types.js';
 import type { ThreadLink } from './thread-link.js';
-import type { PendingCall } from './pending-call.js';
+import type { CallSpec, PendingCall } from './pending-call.js';
 import { ThreadTable, type ThreadExit, type ThreadScale } from './thread-table.js';
 import { Dispatcher, started } from './dispatcher.js';
 import { CallBook } from './call-book.js';
-import { callSpec, type CallRequest } from './call-admission.js';
+import { callSpec, NO_OPTIONS, type CallRequest } from './call-admission.js';
+import { notTakingCalls } from './call-errors.js';
 import { VersionSwitch } from './version-switch.js';
 import { Deployer } from './deployer.js';
 import { Watchdog } from './watchdog.js';
@@ -281,14 +277,14 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
    * `ERR_WORKER_STOPPED`, `ERR_RESTART_INTENSITY`, and `ERR_ABORTED` from `signal`. Aborting a
    * running call terminates and replaces its thread, as a timeout does.
    */
-  readonly callFunction = ((name: string, input: CallInput, options: WorkerCallOptions = {}) =>
+  readonly callFunction = ((name: string, input: CallInput, options = NO_OPTIONS) =>
     this.#enqueue(name, { input }, options, false)) as CallFunction<WorkerCallOptions>;
 
   /** Like {@link callFunction}, and also tells which version and thread served the call. */
   callFunctionWithInfo<T = unknown>(
     fn: string,
     input: CallInput,
-    options: WorkerCallOptions = {},
+    options: WorkerCallOptions = NO_OPTIONS,
   ): Promise<{ result: T; info: CallInfo }> {
     return this.#enqueue(fn, { input }, options, true);
   }
@@ -427,15 +423,16 @@ export class Worker extends EventEmitter<WorkerEvents> implements SupervisedChil
     options: WorkerCallOptions,
     withInfo: boolean,
   ): Promise<T> {
-    return this.#calls.add<T>(() => {
-      if (this.#state === 'failed') throw this.#failure!;
-      if (this.#state !== 'running') {
-        throw new WorkerStoppedError(
-          `The worker${this.#name ? ` "${this.#name}"` : ''} is ${this.#state} and takes no calls.`,
-        );
-      }
-      return callSpec(fn, request, options, this.#options, withInfo);
-    });
+    if (this.#state !== 'running') {
+      return this.#calls.refuse(this.#failure ?? notTakingCalls(this.#name, this.#state));
+    }
+    let spec: CallSpec;
+    try {
+      spec = callSpec(fn, request, options, this.#options, withInfo);
+    } catch (error) {
+      return this.#calls.refuse(error);
+    }
+    return this.#calls.add<T>(spec);
   }
 
   #onResponse(call: PendingCall, response: ThreadResponse, link: ThreadLink<PendingCall>): void {

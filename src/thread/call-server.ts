@@ -98,7 +98,9 @@ export class CallServer {
     }
     let response: ThreadResponse;
     try {
-      const value = await runTask(current.bridge, task, staging);
+      // Most calls run synchronously: their reply then leaves without a microtask hop.
+      let value = runTask(current.bridge, task, staging);
+      if (value instanceof Promise) value = await value;
       response = { ok: true, value, info: callInfo(current, startedAt) };
     } catch (error) {
       response = { ok: false, error: serializeError(error), info: callInfo(current, startedAt) };
