@@ -6,7 +6,6 @@ import type { GatewayLattice } from './gateway-lattice.js';
 import { forHttp } from './http-advice.js';
 import { CONTENT_TYPE, toBody, toCall } from './http-call.js';
 import { callLikeInput } from './image-answer.js';
-import { readJsonBodiesAsBytes } from './json-body.js';
 import { checkCallInput } from './image-guard.js';
 import { answerFromLattice } from './lattice-call.js';
 import { OK, type GatewayMetrics } from './metrics.js';
@@ -27,17 +26,13 @@ export function registerFunctionCallRoute(
   lattice: () => GatewayLattice | undefined = () => undefined,
 ): void {
   const batch = new TurnBatch();
-  // A scope of its own: its JSON bodies are read as bytes (json-body.ts), other routes' are not.
-  void app.register(async (scope) => {
-    readJsonBodiesAsBytes(scope);
-    scope.post<CallRoute>('/functions/:module/:fn', (request, reply) => {
-      // In a lattice, a module this host does not serve is called on a host that does.
-      const member = lattice();
-      if (member && modules.get(request.params.module)?.state !== 'serving') {
-        return answerFromLattice(request, reply, member);
-      }
-      return callFunction(request, reply, modules, metrics, batch, member);
-    });
+  app.post<CallRoute>('/functions/:module/:fn', (request, reply) => {
+    // In a lattice, a module this host does not serve is called on a host that does.
+    const member = lattice();
+    if (member && modules.get(request.params.module)?.state !== 'serving') {
+      return answerFromLattice(request, reply, member);
+    }
+    return callFunction(request, reply, modules, metrics, batch, member);
   });
 }
 

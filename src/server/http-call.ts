@@ -2,7 +2,6 @@ import { checkKnownOptions } from '../bridge/check-options.js';
 import { detectImageFormat } from '../bridge/image-codec.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CallInput, ResultKind } from '../types.js';
-import { JsonBody } from './json-body.js';
 
 /** What the gateway can answer with (raw `rgb` is not offered: it has no self-describing form). */
 export type ResponseFormat = Extract<ResultKind, 'json' | 'bytes' | 'png' | 'jpeg' | 'webp'>;
@@ -32,10 +31,7 @@ const ACCEPTED: Readonly<Record<string, ResponseFormat>> = {
 
 /** The parts of a request a call is made from. */
 export interface CallRequest {
-  /**
-   * The body as read: a {@link JsonBody} (the function-call route's JSON), a JSON value, a
-   * Buffer for images and octet-streams, or undefined.
-   */
+  /** The body as parsed: a JSON value, a Buffer for images and octet-streams, or undefined. */
   body: unknown;
   contentType: string | undefined;
   accept: string | undefined;
@@ -56,8 +52,7 @@ export interface HttpCall {
 
 /**
  * Turns a request into a call:
- * - `application/json` → `{ data }` (no body at all → `{ data: null }`); a {@link JsonBody} →
- *   `{ bytes }` of its JSON text, answered as JSON like `{ data }` (the Worker's own encoding);
+ * - `application/json` → `{ data }` (no body at all → `{ data: null }`);
  * - `image/*` → `{ image }` (decoded by sharp in the worker), with `?width&height` if given;
  * - `application/octet-stream` → `{ bytes }`, or raw RGB `{ image, width, height }` with
  *   `?width=W&height=H`.
@@ -82,26 +77,19 @@ export function toCall(request: CallRequest): HttpCall {
     input = { image: request.body, ...size };
   } else if (Buffer.isBuffer(request.body)) {
     input = width !== undefined ? { image: request.body, ...size } : { bytes: request.body };
-  } else if (request.body instanceof JsonBody) {
-    if (width !== undefined) throw rgbSizeWithoutBytes();
-    input = { bytes: request.body.bytes };
   } else {
     if (width !== undefined) {
-      throw rgbSizeWithoutBytes();
+      throw new InvalidArgumentError(
+        'width and height describe raw RGB bodies: send them with Content-Type: ' +
+          'application/octet-stream, or an encoded image without them.',
+      );
     }
     input = { data: request.body === undefined ? null : request.body };
   }
-  const returns = responseFormat(request, input, request.body instanceof JsonBody);
+  const returns = responseFormat(request, input);
   return returns === undefined
     ? { input, returns: 'json', likeInput: inputFormat(input) }
     : { input, returns };
-}
-
-function rgbSizeWithoutBytes(): Error {
-  return new InvalidArgumentError(
-    'width and height describe raw RGB bodies: send them with Content-Type: ' +
-      'application/octet-stream, or an encoded image without them.',
-  );
 }
 
 /** The format of an image input, for an answer in the same format. */
@@ -113,11 +101,7 @@ function inputFormat(input: CallInput): ResponseFormat {
 }
 
 /** The format the client asked for; undefined for an image call that asked for none. */
-function responseFormat(
-  request: CallRequest,
-  input: CallInput,
-  json: boolean,
-): ResponseFormat | undefined {
+function responseFormat(request: CallRequest, input: CallInput): ResponseFormat | undefined {
   const format = request.query.format;
   if (format !== undefined) {
     if (typeof format !== 'string' || !FORMATS.includes(format as ResponseFormat)) {
@@ -138,7 +122,7 @@ function responseFormat(
     return wanted;
   }
   if (isImage) return undefined;
-  return 'bytes' in input && !json ? 'bytes' : 'json';
+  return 'bytes' in input ? 'bytes' : 'json';
 }
 
 function dimension(query: Record<string, unknown>, key: 'width' | 'height'): number | undefined {
