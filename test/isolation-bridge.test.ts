@@ -206,6 +206,26 @@ describe("the 'call' rewrite of every committed guest", () => {
 });
 
 describe("the 'call' rewrite's shadow stack tracking", () => {
+  it.each([
+    ['call', false],
+    ['instance', true],
+  ] as const)(
+    "with '%s', a call reading the stack below its frame finds an earlier call's frame: %s",
+    (isolation, found) => {
+      // The earlier call's frame lies above the low-water mark and within the stack page the
+      // mark falls in: the restore compares only that part of the page, and must restore it.
+      const bridge = Wasmtube.fromFile(RUST, { isolation });
+      const marker = 'STACK-SECRET-'.repeat(8);
+      for (let i = 0; i < 3; i++) {
+        bytesCall(bridge, 'keep_on_stack', marker);
+        const seen = bytesCall(bridge, 'peek_stack', '');
+        expect(seen.length).toBe(8192);
+        expect(seen.includes(marker)).toBe(found);
+        if (!found) expect(seen.every((byte) => byte === 0)).toBe(true);
+      }
+    },
+  );
+
   it('is found in LLVM-built guests only, and the restore then skips stack pages no frame reached', () => {
     const rust = compileModule(readFileSync(RUST), { isolation: 'call' });
     expect(rust.shadowStack).toMatchObject({ low: 0, top: 1024 * 1024 });

@@ -1,9 +1,9 @@
 /**
  * Where an LLVM-built guest (Rust, C, Zig) keeps its shadow stack, for `'call'` isolation: the
  * stack lives in linear memory below `__stack_pointer` (global 0, a mutable i32), and a call only
- * writes stack pages down to the lowest value the pointer took. The rewrite (see
+ * writes stack memory down to the lowest value the pointer took. The rewrite (see
  * `virtual-memory-size.ts`) records that low-water mark, and the restore skips comparing the
- * stack pages below it — for a Rust guest, 15 of its 17 ready pages.
+ * stack bytes below it — for a Rust guest, nearly all of its 1 MiB stack.
  *
  * Recognised only by the toolchain's signature: global 0 a defined mutable i32 initialised to a
  * constant, and `__data_end` and `__heap_base` exported as constant i32 globals. The stack region
@@ -14,7 +14,7 @@
 import { skipConstantExpression } from './export-globals.js';
 import { Reader, SECTION, type RawSection } from './wasm-binary.js';
 
-/** The stack region: pages in `[low, top)` below the low-water mark are not compared. */
+/** The stack region: bytes in `[low, top)` below the low-water mark are not compared. */
 export interface ShadowStack {
   low: number;
   top: number;

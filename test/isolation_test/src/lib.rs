@@ -82,3 +82,32 @@ pub extern "C" fn stack_address(index: *mut u8, _length: usize) -> i32 {
     let address = ptr::addr_of!(local) as usize as u32;
     store(index, &address.to_le_bytes())
 }
+
+/// Leaves the payload (up to 1 KiB) in a stack frame 4 KiB below the caller's and returns
+/// nothing: what a call leaves on the stack when it returns.
+#[no_mangle]
+pub extern "C" fn keep_on_stack(index: *mut u8, length: usize) -> i32 {
+    let payload = input(index, length);
+    fill_deep_frame(payload);
+    0
+}
+
+#[inline(never)]
+fn fill_deep_frame(payload: &[u8]) {
+    let mut frame = [0u8; 4096];
+    let kept = payload.len().min(1024);
+    frame[..kept].copy_from_slice(&payload[..kept]);
+    // SAFETY: reads the frame back, so that the writes are not optimised away.
+    unsafe { ptr::read_volatile(&frame) };
+}
+
+/// Returns the 8 KiB of stack below this call's frame as they are, unwritten: a call that could
+/// see an earlier call's frames would find them there.
+#[no_mangle]
+pub extern "C" fn peek_stack(index: *mut u8, _length: usize) -> i32 {
+    let local = [0u8; 16];
+    let below = ptr::addr_of!(local) as usize - 8192;
+    // SAFETY: stack memory is linear memory: reading it is defined, only its value is stale.
+    let seen = unsafe { slice::from_raw_parts(below as *const u8, 8192) }.to_vec();
+    store(index, &seen)
+}
