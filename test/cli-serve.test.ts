@@ -3,7 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runCli, startCliServer } from './cli-helpers.js';
+import { spawn } from 'node:child_process';
+import { CLI, runCli, startCliServer } from './cli-helpers.js';
 import { WASM_TEST } from './helpers.js';
 import { callJson, expectError, send, slowCall } from './server-helpers.js';
 
@@ -33,6 +34,22 @@ describe('wasmtube serve', () => {
     expect(slow.status).toBe(200);
     expect(await server.exited).toBe(0);
     expect(server.logs.some((l) => l.msg === 'shut down')).toBe(true);
+  });
+
+  it('a SIGTERM that comes while it starts (its first log line) still drains and exits 0', async () => {
+    for (const pretty of [[], ['--pretty']]) {
+      const child = spawn(process.execPath, [CLI, 'serve', folder(), '--port', '0', ...pretty], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.once('data', () => child.kill('SIGTERM'));
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+      const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      clearTimeout(guard);
+      expect(code, `${pretty.join(' ')}: ${output}`).toBe(0);
+      expect(output).toContain('shut down');
+    }
   });
 
   it('takes the token from WASMTUBE_TOKEN', async () => {

@@ -212,17 +212,45 @@ async function serveUntilSignal(
       untilSignal(log, () => leave(flags.shutdownTimeoutMs)),
     );
   }
-  const gateway = await serve({ ...options, dir: dir ?? '.' }).catch((error: unknown) => {
+  // The signal handlers go in before the gateway listens: a supervisor (or a test) that sends
+  // SIGTERM as soon as it reads the "listening" line must get a drain, not Node's default exit.
+  const signals = new SignalLatch();
+  let gateway: Awaited<ReturnType<typeof serve>>;
+  try {
+    gateway = await serve({ ...options, dir: dir ?? '.' });
+  } catch (error) {
+    signals.dispose();
     // Taken between the check and the listen.
     throw listenError(error, flags.host, flags.port);
-  });
-  await untilSignal(gateway.app.log, () => gateway.close({ timeoutMs: flags.shutdownTimeoutMs }));
+  }
+  await untilSignal(
+    gateway.app.log,
+    () => gateway.close({ timeoutMs: flags.shutdownTimeoutMs }),
+    signals,
+  );
+}
+
+/** Holds the first SIGINT/SIGTERM that comes while the gateway starts, for untilSignal. */
+class SignalLatch {
+  signal: NodeJS.Signals | undefined;
+  readonly #hold = (signal: NodeJS.Signals) => (this.signal ??= signal);
+
+  constructor() {
+    process.on('SIGINT', this.#hold);
+    process.on('SIGTERM', this.#hold);
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.#hold);
+    process.off('SIGTERM', this.#hold);
+  }
 }
 
 /** Resolves once a SIGINT or SIGTERM has shut the gateway down; a second signal forces exit. */
 function untilSignal(
   log: { info: (o: object, m: string) => void; warn?: (o: object, m: string) => void },
   close: () => Promise<void>,
+  latch?: SignalLatch,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const onSignal = (signal: NodeJS.Signals) => {
@@ -247,6 +275,8 @@ function untilSignal(
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    latch?.dispose();
+    if (latch?.signal) onSignal(latch.signal);
   });
 }
 
