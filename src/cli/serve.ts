@@ -207,14 +207,18 @@ async function serveUntilSignal(
       ),
     },
   };
-  if (flags.nats !== undefined) {
-    return runLatticeServe(dir, flags, options, (leave, log) =>
-      untilSignal(log, () => leave(flags.shutdownTimeoutMs)),
-    );
-  }
   // The signal handlers go in before the gateway listens: a supervisor (or a test) that sends
   // SIGTERM as soon as it reads the "listening" line must get a drain, not Node's default exit.
   const signals = new SignalLatch();
+  if (flags.nats !== undefined) {
+    try {
+      return await runLatticeServe(dir, flags, options, (leave, log) =>
+        untilSignal(log, () => leave(flags.shutdownTimeoutMs), signals),
+      );
+    } finally {
+      signals.dispose();
+    }
+  }
   let gateway: Awaited<ReturnType<typeof serve>>;
   try {
     gateway = await serve({ ...options, dir: dir ?? '.' });
