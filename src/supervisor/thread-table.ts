@@ -58,9 +58,7 @@ export class ThreadTable {
   readonly #spares: number;
   /** Threads serving now, from `scale.min` to `scale.max`. */
   #size: number;
-  /** The pool can shrink: min < max (a fixed pool never ends a thread for idling). */
-  readonly #scales: boolean;
-  /** When each thread was last left with no call (or opened its channel, or began serving). */
+  /** When each thread last answered a call (or opened its channel). */
   readonly #lastActive = new WeakMap<ThreadLink<PendingCall>, number>();
   /** Threads ended because they sat idle. */
   readonly #scaledDown = new Set<number>();
@@ -92,13 +90,12 @@ export class ThreadTable {
     this.scale = options.scale;
     this.threads = options.scale.max;
     this.#size = options.scale.min;
-    this.#scales = options.scale.min < options.scale.max;
     this.#spares = options.spares;
     this.#startTimeoutMs = options.startTimeoutMs;
     this.#resourceLimits = options.resourceLimits;
     this.#hooks = hooks;
     // A pool that grows takes its new threads from the reservoir of blank threads.
-    if (this.#scales && !this.#resourceLimits) {
+    if (this.scale.min < this.scale.max && !this.#resourceLimits) {
       blankThreads.warm(this, this.scale.max - this.scale.min);
     }
   }
@@ -256,9 +253,7 @@ export class ThreadTable {
         port,
         slots,
         (call, response) => {
-          // Idle time counts from the last answer that left the thread with nothing to do: no
-          // clock read per call while calls are pipelined, none at all in a fixed pool.
-          if (link.load === 0 && this.#scales) this.#lastActive.set(link, performance.now());
+          this.#lastActive.set(link, performance.now());
           this.#hooks.onResponse(call, response, link);
         },
         (call, error) => this.#hooks.onUnsendable(call, error),
